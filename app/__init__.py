@@ -1,0 +1,1 @@
+"""The customer-service product: API, models, AI answers, web UI."""

@@ -1,0 +1,32 @@
+"""`/health` (liveness) and `/health/ready` (readiness)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.db.health import check_database
+from appliance.health.checks import check_disk, check_scheduler
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def liveness() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/health/ready")
+async def readiness(request: Request) -> JSONResponse:
+    settings = request.app.state.settings
+    checks = {
+        "database": await check_database(settings),
+        "disk": check_disk(settings),
+        "scheduler": check_scheduler(settings),
+    }
+    failing = {name: problem for name, problem in checks.items() if problem}
+    body = {
+        "status": "fail" if failing else "ok",
+        "checks": {name: problem or "ok" for name, problem in checks.items()},
+    }
+    return JSONResponse(body, status_code=503 if failing else 200)

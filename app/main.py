@@ -1,0 +1,22 @@
+"""Build the FastAPI application that every API worker serves."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.api import health
+from appliance import __version__
+from appliance.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(
+        title=settings.app_name,
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+    return app

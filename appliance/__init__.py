@@ -1,0 +1,3 @@
+"""The operations shell of the customer-service appliance."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,116 @@
+"""The `customer-service` command.
+
+This module only parses arguments and loads settings; each command's work
+lives in the module that owns it, so tests call those functions directly.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid settings,
+3 the appliance could not start (port taken, data folder unwritable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from appliance import __version__
+from appliance.exit_codes import EXIT_BAD_CONFIG, EXIT_OK
+from appliance.settings import Settings, SettingsError, load_settings
+
+# `appliance` knows the product only by import strings (design.md: imports
+# run one way, from app to appliance).
+MIGRATE_TARGET = "app.db.migrations:upgrade_database"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="customer-service",
+        description="Self-hosted AI customer service appliance.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    add_command(commands, "serve", "run the API workers and the scheduler")
+    add_command(commands, "migrate", "upgrade the database schema to the newest")
+    health = add_command(commands, "health", "probe readiness; exit 0 or 1")
+    health.add_argument(
+        "--url", help="base URL to probe (default: this host's HOST and PORT)"
+    )
+    health.add_argument(
+        "--timeout", type=float, default=0.8, help="seconds before giving up"
+    )
+    add_command(commands, "version", "print the version")
+
+    config = add_command(commands, "config", "check or show the settings")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
+    config_commands.required = True
+    add_command(config_commands, "check", "validate settings; exit 2 if invalid")
+    add_command(config_commands, "show", "print the settings, secrets masked")
+
+    # Started by `serve` itself, never by hand: hidden from --help.
+    commands.add_parser("worker")
+    commands.add_parser("scheduler")
+    commands._choices_actions = [
+        action
+        for action in commands._choices_actions
+        if action.dest not in ("worker", "scheduler")
+    ]
+    return parser
+
+
+def add_command(commands, name: str, summary: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=summary, description=summary)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        print(f"customer-service {__version__}")
+        return EXIT_OK
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+
+    return dispatch(args, settings)
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "config":
+        from appliance.settings.report import check_config, show_config
+
+        return (check_config if args.config_command == "check" else show_config)(
+            settings
+        )
+    if args.command == "health":
+        from appliance.health.probe import probe_readiness
+
+        return probe_readiness(settings, url=args.url, timeout=args.timeout)
+    if args.command == "migrate":
+        return load_target(MIGRATE_TARGET)(settings)
+    if args.command == "serve":
+        from appliance.supervision.serve import serve
+
+        return serve(settings)
+    if args.command == "worker":
+        from appliance.supervision.worker import run_worker
+
+        return run_worker(settings)
+    if args.command == "scheduler":
+        from appliance.scheduler.process import run_scheduler
+
+        return run_scheduler(settings)
+    raise SystemExit(f"unknown command {args.command}")
+
+
+def load_target(target: str) -> Callable[[Settings], int]:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Readiness checks shared by `/health/ready` and `customer-service health`."""

@@ -1,0 +1,1 @@
+"""Helpers the tests share: waiting on conditions, running the appliance."""
