@@ -1,0 +1,1 @@
+"""Logging set-up for each process and rotation of the shared log file."""

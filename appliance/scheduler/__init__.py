@@ -1,0 +1,1 @@
+"""The one scheduler process: backups, log rotation, housekeeping."""

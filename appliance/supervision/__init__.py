@@ -1,0 +1,1 @@
+"""Run and watch the API workers and the scheduler under supervisord."""
