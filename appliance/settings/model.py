@@ -188,6 +188,7 @@ class Settings(BaseModel):
 
     # appliance: settings the seed spec does not name
     data_dir: Path = Path("data")
+    app_factory: str = "app.main:create_app"
     metrics_token: SecretStr | None = None
     access_log: Flag = True
     disk_free_min_mb: NonNegativeInt = 100
