@@ -53,9 +53,7 @@ class Settings(BaseModel):
     # application
     app_name: str = "智能客服系统"
     app_version: str = "1.0.0"
-    environment: Literal["development", "test", "staging", "production"] = (
-        "development"
-    )
+    environment: Literal["development", "test", "staging", "production"] = "development"
     debug: Flag = False
     secret_key: SecretStr | None = None
 

@@ -14,7 +14,9 @@ class ConditionTimeout(AssertionError):
 
 
 def wait_until(
-    condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
+    condition: Callable[[], T],
+    timeout: float = 10.0,
+    interval: float = 0.05,
     message: str = "condition",
 ) -> T:
     """Poll `condition` until it returns a truthy value; return that value."""
@@ -29,4 +31,6 @@ def wait_until(
             if result:
                 return result
         time.sleep(interval)
-    raise ConditionTimeout(f"{message} not met within {timeout}s (last error: {last_error})")
+    raise ConditionTimeout(
+        f"{message} not met within {timeout}s (last error: {last_error})"
+    )
