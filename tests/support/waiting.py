@@ -25,7 +25,7 @@ def wait_until(
     while time.monotonic() < deadline:
         try:
             result = condition()
-        except Exception as exc:  # noqa: BLE001 - polled again until the deadline
+        except Exception as exc:  # polled again until the deadline
             last_error = exc
         else:
             if result:
