@@ -76,7 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"config error: {problem}", file=sys.stderr)
         return EXIT_BAD_CONFIG
 
-    return dispatch(args, settings)
+    try:
+        return dispatch(args, settings)
+    except BrokenPipeError:
+        # `customer-service config show | head` closed our stdout early.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:

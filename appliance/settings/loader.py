@@ -89,7 +89,11 @@ def merge_layers(
         for name, value in layer.items():
             if name in field_names() and name not in secret_names():
                 values[name] = value
-    return {name: strip_comment(name, value) for name, value in values.items()}
+    return {
+        name: strip_comment(name, value)
+        for name, value in values.items()
+        if not (value == "" and name in optional_names())
+    }
 
 
 def read_secret_file(name: str, path: Path, problems: list[str]) -> str | None:
@@ -150,6 +154,16 @@ def secret_names() -> frozenset[str]:
         env_name(name)
         for name, field in Settings.model_fields.items()
         if SecretStr in get_args(field.annotation)
+    )
+
+
+@cache
+def optional_names() -> frozenset[str]:
+    """Settings whose default is unset: an empty value means unset too."""
+    return frozenset(
+        env_name(name)
+        for name, field in Settings.model_fields.items()
+        if field.default is None
     )
 
 
