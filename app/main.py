@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.metrics import install_metrics
 from app.web.static import StaticUI
 from appliance import __version__
 from appliance.settings import Settings, load_settings
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(health.router)
+    install_metrics(app, settings)
 
     # Last, so every API route wins over a file of the same name.
     app.mount("/", StaticUI(), name="ui")

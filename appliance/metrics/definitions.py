@@ -2,11 +2,13 @@
 
 Import this module only after `prepare_metrics_dir` has exported
 PROMETHEUS_MULTIPROC_DIR: prometheus_client picks its storage at import.
+Gauges that describe processes and the host are not here: they are read at
+scrape time by `appliance.metrics.collectors`.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 JOB_RUNS = Counter(
     "customer_service_job_runs_total",
@@ -18,4 +20,28 @@ JOB_DURATION = Histogram(
     "Time a scheduled job took.",
     ["job"],
     buckets=(0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800),
+)
+
+HTTP_REQUESTS = Counter(
+    "customer_service_http_requests_total",
+    "HTTP requests answered, by method, route template and status code.",
+    ["method", "route", "status"],
+)
+# Cheap routes answer in about a millisecond; chat completions stream for
+# tens of seconds, so the buckets span both.
+HTTP_REQUEST_DURATION = Histogram(
+    "customer_service_http_request_duration_seconds",
+    "Time from request start to the end of the response body.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+HTTP_REQUESTS_IN_FLIGHT = Gauge(
+    "customer_service_http_requests_in_flight",
+    "HTTP requests being answered right now, over all live workers.",
+    multiprocess_mode="livesum",
+)
+WORKER_RESTARTS = Counter(
+    "customer_service_worker_restarts_total",
+    "Unplanned restarts of a supervised program (crash or hang).",
+    ["program"],
 )
