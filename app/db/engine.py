@@ -110,7 +110,7 @@ def build_engine(settings: Settings) -> Engine:
     else:
         engine = build_sqlite_engine(settings)
     log_slow_queries(engine, settings.slow_query_threshold)
-    logger.info("database engine ready: %s", describe_database(settings))
+    logger.debug("database engine built: %s", describe_database(settings))
     return engine
 
 

@@ -1,0 +1,1 @@
+"""Migration scripts, applied in order by alembic (a package so it ships)."""
