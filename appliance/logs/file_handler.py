@@ -1,0 +1,155 @@
+"""Append log lines to one file that every process shares and the rotator renames.
+
+Each process opens the file with O_APPEND and writes a whole line with one
+`os.write`, so the kernel never mixes two lines. Writers hold a shared flock
+on a sibling lock file while they write; the rotator takes it exclusively
+while it renames the file. Once the rotator has the lock, no writer is in the
+middle of a write, and every writer that comes after sees that the path now
+names another file and reopens it: no line lands in a file being compressed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOG_FILE_MODE = 0o640
+RETRY_AFTER_FAILURE = 5.0
+
+
+def lock_path_for(log_path: Path) -> Path:
+    return log_path.with_name(log_path.name + ".lock")
+
+
+def open_lock_file(log_path: Path) -> int:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+    return os.open(lock_path_for(log_path), flags, LOG_FILE_MODE)
+
+
+@contextmanager
+def exclusive_log_lock(log_path: Path) -> Iterator[None]:
+    """Hold off every writer of `log_path`; nothing may log while this is held.
+
+    A process's own file handler would wait for this very lock, so logging
+    from inside the block deadlocks the rotating process.
+    """
+    lock_fd = open_lock_file(log_path)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(lock_fd)
+
+
+def write_whole(fd: int, data: bytes) -> None:
+    # A regular file takes the whole line in one write; the loop only matters
+    # when the disk fills mid-line, and then the next write raises ENOSPC.
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def same_file(fd: int, path: Path) -> bool:
+    try:
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+class SharedFileHandler(logging.Handler):
+    """A handler that many processes point at the same path at once."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+        self.log_fd: int | None = None
+        self.lock_fd: int | None = None
+        self.failed_at: float | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + "\n"
+        except Exception:  # a bad record must not stop logging
+            self.handleError(record)
+            return
+        if self.failed_at is not None and not self.time_to_retry():
+            return
+        try:
+            self.append(line.encode("utf-8", "backslashreplace"))
+        except OSError as exc:
+            self.report_failure(exc)
+        else:
+            self.report_recovery()
+
+    def append(self, data: bytes) -> None:
+        if self.lock_fd is None:
+            self.lock_fd = open_lock_file(self.path)
+        fcntl.flock(self.lock_fd, fcntl.LOCK_SH)
+        try:
+            write_whole(self.current_log_fd(), data)
+        finally:
+            fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
+
+    def current_log_fd(self) -> int:
+        if self.log_fd is not None and same_file(self.log_fd, self.path):
+            return self.log_fd
+        self.close_log_fd()
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        self.log_fd = os.open(self.path, flags, LOG_FILE_MODE)
+        return self.log_fd
+
+    def time_to_retry(self) -> bool:
+        return time.monotonic() - self.failed_at >= RETRY_AFTER_FAILURE
+
+    def report_failure(self, exc: OSError) -> None:
+        # Said once on stderr: repeating it per record would flood the console
+        # with the same line, and the records still reach stdout.
+        if self.failed_at is None:
+            reason = exc.strerror or str(exc)
+            print(
+                f"logging: cannot write {self.path}: {reason}; "
+                f"pid {os.getpid()} keeps logging to stdout only",
+                file=sys.stderr,
+                flush=True,
+            )
+        self.failed_at = time.monotonic()
+        self.close_log_fd()
+        self.close_lock_fd()
+
+    def report_recovery(self) -> None:
+        if self.failed_at is not None:
+            self.failed_at = None
+            print(
+                f"logging: pid {os.getpid()} writes {self.path} again",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close_log_fd(self) -> None:
+        if self.log_fd is not None:
+            os.close(self.log_fd)
+            self.log_fd = None
+
+    def close_lock_fd(self) -> None:
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            self.close_log_fd()
+            self.close_lock_fd()
+        finally:
+            self.release()
+        super().close()
