@@ -1,0 +1,1 @@
+"""The web UI served from the prebuilt frontend-dist/ folder."""
