@@ -1,0 +1,5 @@
+from tests.support.databases import (  # noqa: F401
+    any_database,
+    migrated_database,
+    postgres_server,
+)
