@@ -1,0 +1,36 @@
+"""Make the children's output reach wherever `serve`'s stdout goes.
+
+supervisord copies each child's output by opening /dev/stdout. Under systemd
+stdout is a socket to the journal, and a socket cannot be opened by path
+(ENXIO), so every child would fail to start. There, stdout is swapped for a
+pipe that a thread copies into the original socket.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import threading
+
+STDOUT = 1
+
+
+def keep_stdout_reopenable() -> None:
+    if not stat.S_ISSOCK(os.fstat(STDOUT).st_mode):
+        return
+    sys.stdout.flush()
+    destination = os.dup(STDOUT)
+    reader, writer = os.pipe()
+    os.dup2(writer, STDOUT)
+    os.close(writer)
+    threading.Thread(
+        target=copy_output, args=(reader, destination), name="stdout-relay", daemon=True
+    ).start()
+
+
+def copy_output(reader: int, destination: int) -> None:
+    while chunk := os.read(reader, 65536):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(destination, view) :]
