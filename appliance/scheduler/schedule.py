@@ -1,0 +1,51 @@
+"""Every job the scheduler runs, listed in one place.
+
+To add a job (backups, retention, restore drills), write a function that
+takes the settings and add one ScheduledJob to `scheduled_jobs`.
+"""
+
+from __future__ import annotations
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from appliance.health.checks import scheduler_heartbeat_path, touch_heartbeat
+from appliance.logs.rotation import rotate_logs
+from appliance.scheduler.jobs import ScheduledJob
+from appliance.settings import Settings
+
+LOG_ROTATION_CHECK_SECONDS = 30
+# The heartbeat has an executor of its own: a long backup occupying the
+# shared threads must not make a healthy scheduler look dead.
+HEARTBEAT_EXECUTOR = "heartbeat"
+
+
+def heartbeat_interval(settings: Settings) -> float:
+    # Five beats per timeout: one late beat never fails readiness.
+    return min(5.0, settings.scheduler_heartbeat_timeout / 5)
+
+
+def beat_heartbeat(settings: Settings) -> None:
+    touch_heartbeat(scheduler_heartbeat_path(settings))
+
+
+def rotate_shared_log(settings: Settings) -> None:
+    rotate_logs(settings)
+
+
+def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
+    return [
+        ScheduledJob(
+            name="heartbeat",
+            run=beat_heartbeat,
+            trigger=IntervalTrigger(seconds=heartbeat_interval(settings)),
+            routine=True,
+            executor=HEARTBEAT_EXECUTOR,
+        ),
+        ScheduledJob(
+            name="log-rotation",
+            run=rotate_shared_log,
+            trigger=IntervalTrigger(seconds=LOG_ROTATION_CHECK_SECONDS),
+            exclusive=True,
+            routine=True,
+        ),
+    ]
