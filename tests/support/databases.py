@@ -9,7 +9,7 @@ never see each other's tables.
 Use the fixtures by importing them into a conftest.py:
 
     from tests.support.databases import (  # noqa: F401
-        any_database, migrated_database, postgres_server,
+        any_database, migrated_database, postgres_database, postgres_server,
     )
 
 `any_database` and `migrated_database` are parametrized over both engines,
@@ -22,6 +22,7 @@ import itertools
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -131,15 +132,32 @@ def any_database(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_server: PostgresServer
 ) -> Iterator[Settings]:
     """Settings for an empty database on each engine in turn."""
+    with throwaway_database(request.param, tmp_path, postgres_server) as settings:
+        yield settings
+
+
+@pytest.fixture
+def postgres_database(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> Iterator[Settings]:
+    """Settings for an empty PostgreSQL database, for Postgres-only tests."""
+    with throwaway_database("postgresql", tmp_path, postgres_server) as settings:
+        yield settings
+
+
+@contextmanager
+def throwaway_database(
+    engine: str, tmp_path: Path, postgres_server: PostgresServer
+) -> Iterator[Settings]:
     from app.db.engine import dispose_engines
 
-    engine = request.param
     postgres_db = postgres_server.create_database() if engine == "postgresql" else None
-    yield database_settings(engine, tmp_path / "data", postgres_server, postgres_db)
-
-    dispose_engines()
-    if postgres_db:
-        postgres_server.drop_database(postgres_db)
+    try:
+        yield database_settings(engine, tmp_path / "data", postgres_server, postgres_db)
+    finally:
+        dispose_engines()
+        if postgres_db:
+            postgres_server.drop_database(postgres_db)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from tests.support.databases import (  # noqa: F401
     any_database,
     migrated_database,
+    postgres_database,
     postgres_server,
 )
