@@ -15,12 +15,26 @@ import logging
 import os
 import sys
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 LOG_FILE_MODE = 0o640
 RETRY_AFTER_FAILURE = 5.0
+
+# flock belongs to the open file, which a forked child shares with its
+# parent: a child unlocking its inherited copy would unlock the parent too.
+# Children therefore forget the inherited descriptors and open their own.
+open_handlers: weakref.WeakSet[SharedFileHandler] = weakref.WeakSet()
+
+
+def forget_inherited_files() -> None:
+    for handler in list(open_handlers):
+        handler.forget_files()
+
+
+os.register_at_fork(after_in_child=forget_inherited_files)
 
 
 def lock_path_for(log_path: Path) -> Path:
@@ -75,6 +89,7 @@ class SharedFileHandler(logging.Handler):
         self.log_fd: int | None = None
         self.lock_fd: int | None = None
         self.failed_at: float | None = None
+        open_handlers.add(self)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -134,6 +149,13 @@ class SharedFileHandler(logging.Handler):
                 file=sys.stderr,
                 flush=True,
             )
+
+    def forget_files(self) -> None:
+        for fd in (self.log_fd, self.lock_fd):
+            if fd is not None:
+                os.close(fd)
+        self.log_fd = None
+        self.lock_fd = None
 
     def close_log_fd(self) -> None:
         if self.log_fd is not None:

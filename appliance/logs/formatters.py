@@ -19,6 +19,7 @@ RECORD_ATTRIBUTES = frozenset(
 )
 JSON_BASE_KEYS = ("time", "level", "logger", "role", "pid", "message")
 ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
+RENDERED_LINE = "_appliance_rendered_line"
 TEXT_FORMAT = "%(asctime)s %(levelname)-8s %(role)s[%(process)d] %(name)s: %(message)s"
 
 
@@ -36,8 +37,15 @@ class RedactingFormatter(logging.Formatter):
         self.redactor = redactor
 
     def format(self, record: logging.LogRecord) -> str:
+        # The console and the file share this formatter: render each record
+        # once, not once per handler.
+        cached = record.__dict__.get(RENDERED_LINE)
+        if cached is not None and cached[0] == id(self):
+            return cached[1]
         record.role = self.role
-        return self.redactor.redact(self.render(record))
+        line = self.redactor.redact(self.render(record))
+        record.__dict__[RENDERED_LINE] = (id(self), line)
+        return line
 
     def render(self, record: logging.LogRecord) -> str:
         return super().format(record)

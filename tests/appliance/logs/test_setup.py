@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 import uvicorn
 
+from appliance.logs.file_handler import SharedFileHandler
 from appliance.logs.setup import UnknownRoleError, configure_logging
 from appliance.settings import Settings
 from tests.support.network import free_port
@@ -239,3 +241,28 @@ def test_access_log_off_keeps_only_server_lifecycle_lines(data_dir):
     text = settings.log_file_path.read_text()
     assert "uvicorn.access" not in text
     assert re.search(r"worker\[\d+\] uvicorn\.error: ", text)
+
+
+def test_forked_child_opens_its_own_log_file(data_dir):
+    settings = settings_for(data_dir, log_format="json")
+    configure_logging(settings, "worker")
+    logging.getLogger("shop").info("from parent")
+    [handler] = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, SharedFileHandler)
+    ]
+    inherited = (handler.log_fd, handler.lock_fd)
+
+    child = os.fork()
+    if child == 0:
+        forgot = handler.log_fd is None and handler.lock_fd is None
+        logging.getLogger("shop").info("from child")
+        os._exit(0 if forgot else 1)
+
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (handler.log_fd, handler.lock_fd) == inherited
+    logging.getLogger("shop").info("parent again")
+    messages = [json.loads(line)["message"] for line in file_lines(settings)]
+    assert messages == ["from parent", "from child", "parent again"]
