@@ -78,3 +78,57 @@ def test_scheduler_stops_on_sigint_too(scheduler_process, data_dir):
     assert scheduler_process.wait(timeout=15) == 0
     assert time.monotonic() - started < 10
     assert not heartbeat.exists()
+
+
+SLOW_JOB_SCHEDULER = """
+import sys, threading
+from apscheduler.triggers.interval import IntervalTrigger
+import appliance.scheduler.process as process
+from appliance.scheduler.jobs import ScheduledJob
+from appliance.settings import load_settings
+
+def stuck_export(settings):
+    print("export running", flush=True)
+    threading.Event().wait()
+
+process.scheduled_jobs = lambda settings: [
+    ScheduledJob("stuck-export", stuck_export, IntervalTrigger(seconds=0.05)),
+]
+sys.exit(process.run_scheduler(load_settings()))
+"""
+
+
+def test_sigterm_waits_timeout_for_a_running_job_then_exits_0(data_dir):
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "ENV_FILE": str(data_dir / "absent.env"),
+        "DATA_DIR": str(data_dir),
+        "TIMEOUT": "1",
+        "LOG_FORMAT": "json",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_JOB_SCHEDULER],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        wait_until(
+            lambda: b"export running" in process.stdout.readline(),
+            timeout=15,
+            message="stuck job running",
+        )
+        started = time.monotonic()
+
+        process.send_signal(signal.SIGTERM)
+
+        assert process.wait(timeout=15) == 0
+        assert time.monotonic() - started >= 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+    assert not (data_dir / "run" / "scheduler.heartbeat").exists()
+    log = (data_dir / "logs" / "app.log").read_text()
+    assert "leaves job(s) stuck-export unfinished after TIMEOUT=1.0s" in log
