@@ -41,25 +41,34 @@ SLOW_QUERY_STATEMENT_LIMIT = 1000
 # Execution option that marks an engine view as read-only (see read_engine).
 READ_ONLY_OPTION = "customer_service_read_only"
 
-_engines: dict[tuple, Engine] = {}
+# Per process: (write engine, read-only view of it) for each database.
+_engines: dict[tuple, tuple[Engine, Engine]] = {}
 _engines_pid = os.getpid()
 _engines_lock = threading.Lock()
 
 
 def write_engine(settings: Settings) -> Engine:
     """The process's engine; its transactions may write."""
-    key = engine_key(settings)
-    with _engines_lock:
-        forget_engines_after_fork()
-        engine = _engines.get(key)
-        if engine is None:
-            engine = _engines[key] = build_engine(settings)
-    return engine
+    return cached_engines(settings)[0]
 
 
 def read_engine(settings: Settings) -> Engine:
     """A read-only view of the same engine, sharing its connection pool."""
-    engine = write_engine(settings)
+    return cached_engines(settings)[1]
+
+
+def cached_engines(settings: Settings) -> tuple[Engine, Engine]:
+    key = engine_key(settings)
+    with _engines_lock:
+        forget_engines_after_fork()
+        engines = _engines.get(key)
+        if engines is None:
+            engine = build_engine(settings)
+            engines = _engines[key] = (engine, read_only_view(engine))
+    return engines
+
+
+def read_only_view(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(postgresql_readonly=True)
     return engine.execution_options(**{READ_ONLY_OPTION: True})
@@ -68,7 +77,7 @@ def read_engine(settings: Settings) -> Engine:
 def dispose_engines() -> None:
     """Close every pooled connection and forget the engines (tests, shutdown)."""
     with _engines_lock:
-        engines = list(_engines.values())
+        engines = [write for write, _read in _engines.values()]
         _engines.clear()
     for engine in engines:
         engine.dispose()
@@ -79,7 +88,7 @@ def forget_engines_after_fork() -> None:
     # under the parent's feet: drop the references without disposing.
     global _engines_pid
     if _engines_pid != os.getpid():
-        for engine in _engines.values():
+        for engine, _read in _engines.values():
             engine.dispose(close=False)
         _engines.clear()
         _engines_pid = os.getpid()

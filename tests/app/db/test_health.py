@@ -6,8 +6,10 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import text
 
 from app.db.health import check_database
+from app.db.session import session_scope
 from tests.support.databases import database_settings
 from tests.support.network import free_port
 from tests.support.waiting import wait_until
@@ -122,3 +124,16 @@ def test_hung_database_never_piles_up_probe_threads(tmp_path, silent_server):
     wait_until(lambda: probe_threads() == 0, timeout=5)
     reason, _ = timed_check(settings, timeout=0.5)
     assert reason == "database did not answer within 0.5s"
+
+
+def test_probe_answers_while_the_app_pool_is_exhausted(migrated_database):
+    settings = migrated_database.model_copy(
+        update={"database_pool_size": 1, "database_max_overflow": 0}
+    )
+
+    with session_scope(settings, write=True) as session:
+        session.execute(text("SELECT 1"))  # holds the pool's only connection
+        reason, elapsed = timed_check(settings)
+
+    assert reason is None
+    assert elapsed < 1.0
