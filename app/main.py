@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from app.api import health
 from app.api.metrics import install_metrics
+from app.db.engine import dispose_engines
 from app.web.static import StaticUI
 from appliance import __version__
 from appliance.settings import Settings, load_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Close pooled connections on a graceful stop, so PostgreSQL does not log
+    # every worker restart as an unexpected disconnect.
+    dispose_engines()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -18,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.include_router(health.router)

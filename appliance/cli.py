@@ -96,6 +96,9 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return probe_readiness(settings, url=args.url, timeout=args.timeout)
     if args.command == "migrate":
+        from appliance.logs.setup import configure_logging
+
+        configure_logging(settings, "cli")
         return load_target(MIGRATE_TARGET)(settings)
     if args.command == "serve":
         from appliance.supervision.serve import serve

@@ -7,6 +7,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.appliance_process import ApplianceProcess, appliance_env
+from tests.support.databases import (  # noqa: F401 - fixtures for every test
+    any_database,
+    migrated_database,
+    postgres_database,
+    postgres_server,
+)
 
 
 @pytest.fixture
