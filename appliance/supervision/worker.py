@@ -6,6 +6,7 @@ worker; they all accept from the one kernel queue.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -24,6 +25,9 @@ logger = logging.getLogger(__name__)
 LISTENING_SOCKET_FD = 0
 # uvicorn calls on_tick every 0.1 s; beat every tenth call.
 TICKS_PER_HEARTBEAT = 10
+# Seconds a stopping worker waits for requests on connections it has just
+# accepted (see HeartbeatServer.shutdown).
+ACCEPTED_REQUEST_GRACE = 0.25
 
 
 class HeartbeatServer(uvicorn.Server):
@@ -41,6 +45,17 @@ class HeartbeatServer(uvicorn.Server):
         if counter % TICKS_PER_HEARTBEAT == 0 and not self.should_exit:
             touch_heartbeat(self.heartbeat_path)
         return await super().on_tick(counter)
+
+    async def shutdown(self, sockets=None) -> None:
+        # uvicorn stops accepting and, in the same step, closes every
+        # connection that has no request in progress. A connection accepted
+        # just before the stop usually has its request in the socket buffer,
+        # not yet read, and would be dropped unanswered. Stop accepting
+        # first, give those requests a moment to arrive, then drain.
+        for server in getattr(self, "servers", []):
+            server.close()
+        await asyncio.sleep(ACCEPTED_REQUEST_GRACE)
+        await super().shutdown(sockets=sockets)
 
     def handle_exit(self, sig, frame) -> None:
         # uvicorn records the signal and raises it again after a graceful

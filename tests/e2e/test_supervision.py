@@ -1,0 +1,244 @@
+"""`customer-service serve` as a whole: restarts, drains, rolling restarts.
+
+Every test starts the real appliance (supervisord in-process, uvicorn
+workers, the scheduler) and acts on it from outside: signals, killed or
+stopped workers, client load with a fresh connection per request.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.support.appliance_process import ApplianceProcess, appliance_env
+from tests.support.load import RequestLoad
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SLOW_APP = {
+    "APP_FACTORY": "tests.support.slow_app:create_app",
+    "PYTHONPATH": str(REPO_ROOT),
+}
+
+
+def child_pids(appliance: ApplianceProcess, subcommand: str) -> list[int]:
+    pids = []
+    for child in appliance.descendants():
+        try:
+            if child.cmdline()[-1:] == [subcommand] and child.status() != "zombie":
+                pids.append(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return sorted(pids)
+
+
+def serving_workers(
+    appliance: ApplianceProcess, data_dir: Path, count: int = 2, timeout: float = 30
+) -> list[int]:
+    """Wait until `count` workers run and each has beaten; return their pids."""
+
+    def all_serving() -> list[int] | None:
+        pids = child_pids(appliance, "worker")
+        beating = [pid for pid in pids if heartbeat(data_dir, pid).exists()]
+        return pids if len(pids) == count and beating == pids else None
+
+    return wait_until(all_serving, timeout=timeout, message=f"{count} workers")
+
+
+def heartbeat(data_dir: Path, pid: int) -> Path:
+    return data_dir / "run" / "heartbeats" / str(pid)
+
+
+def is_gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def output_lines(appliance: ApplianceProcess, text: str) -> list[str]:
+    return [line for line in appliance.read_output().splitlines() if text in line]
+
+
+def test_killed_worker_is_replaced_while_health_keeps_answering(
+    start_appliance, data_dir
+):
+    appliance = start_appliance()
+    victim, survivor = serving_workers(appliance, data_dir)
+
+    with RequestLoad(f"{appliance.base_url}/health", clients=3) as load:
+        load.wait_for(30)
+        os.kill(victim, signal.SIGKILL)
+        wait_until(lambda: is_gone(victim), message=f"pid {victim} dead")
+        after_kill = time.monotonic()
+
+        replaced = serving_workers(appliance, data_dir)
+        settled = len(load.outcomes)
+        load.wait_for(settled + 30)
+
+    assert victim not in replaced and survivor in replaced
+    assert load.failures(since=after_kill) == []
+    assert len(load.completed(since=after_kill)) >= 30
+    assert output_lines(appliance, f"exited unexpectedly pid={victim} code=-9")
+
+
+def test_sigterm_finishes_slow_request_and_leaves_no_process(start_appliance, data_dir):
+    appliance = start_appliance(TIMEOUT="10", **SLOW_APP)
+    serving_workers(appliance, data_dir)
+    tree = [psutil.Process(appliance.pid), *appliance.descendants()]
+    responses: list[httpx.Response] = []
+    slow_request = threading.Thread(
+        target=lambda: responses.append(
+            httpx.get(f"{appliance.base_url}/slow?seconds=3", timeout=20)
+        )
+    )
+
+    slow_request.start()
+    markers = data_dir / "slow-requests"
+    wait_until(lambda: markers.exists() and any(markers.iterdir()))
+    started = time.monotonic()
+    appliance.send(signal.SIGTERM)
+    exit_code = appliance.process.wait(timeout=15)
+    took = time.monotonic() - started
+    slow_request.join(timeout=10)
+
+    assert exit_code == 0
+    assert took < 10
+    assert [response.status_code for response in responses] == [200]
+    assert [p.pid for p in tree if p.is_running() and not is_gone(p.pid)] == []
+
+
+def test_sighup_replaces_every_worker_without_a_failed_request(
+    start_appliance, data_dir
+):
+    appliance = start_appliance()
+    before = serving_workers(appliance, data_dir)
+
+    with RequestLoad(f"{appliance.base_url}/health", clients=4) as load:
+        load.wait_for(30)
+        appliance.send(signal.SIGHUP)
+        wait_until(
+            lambda: output_lines(appliance, "rolling restart finished"),
+            timeout=40,
+            message="rolling restart finished",
+        )
+        after = serving_workers(appliance, data_dir)
+        load.wait_for(len(load.outcomes) + 30)
+
+    assert load.failures() == []
+    assert set(after).isdisjoint(before)
+    assert len(output_lines(appliance, "replaced pid=")) == 3  # workers, scheduler
+
+
+def run_serve(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", "serve"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_start_fails_with_one_line_when_the_port_is_taken(tmp_path, data_dir):
+    env = appliance_env(data_dir)
+    with socket.socket() as occupant:
+        occupant.bind((env["HOST"], int(env["PORT"])))
+        occupant.listen()
+        result = run_serve(env, tmp_path)
+
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        f"cannot start: port {env['PORT']} on 127.0.0.1 is already in use; "
+        "stop the other service or set PORT"
+    ]
+
+
+def test_start_fails_with_one_line_when_data_dir_is_unusable(tmp_path):
+    regular_file = tmp_path / "not-a-folder"
+    regular_file.write_text("")
+    env = appliance_env(regular_file / "data")
+
+    result = run_serve(env, tmp_path)
+
+    assert result.returncode == 3
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"cannot start: DATA_DIR {regular_file / 'data'} ")
+    assert "set DATA_DIR" in line
+
+
+def test_start_fails_with_config_error_for_a_bad_port(tmp_path, data_dir):
+    result = run_serve(appliance_env(data_dir, PORT="abc"), tmp_path)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("config error: PORT: ")
+
+
+def test_hung_worker_is_killed_and_replaced(start_appliance, data_dir):
+    appliance = start_appliance(WORKER_HEARTBEAT_TIMEOUT="2")
+    victim, survivor = serving_workers(appliance, data_dir)
+
+    os.kill(victim, signal.SIGSTOP)
+    wait_until(lambda: is_gone(victim), timeout=10, message=f"pid {victim} killed")
+    replaced = serving_workers(appliance, data_dir)
+
+    assert victim not in replaced and survivor in replaced
+    assert output_lines(appliance, f"hung pid={victim}")
+    assert httpx.get(f"{appliance.base_url}/health").status_code == 200
+
+
+def test_max_requests_recycles_workers_without_a_failed_request(
+    start_appliance, data_dir
+):
+    appliance = start_appliance(MAX_REQUESTS="50")
+    before = serving_workers(appliance, data_dir)
+
+    with RequestLoad(
+        f"{appliance.base_url}/health", clients=2, max_requests=200
+    ) as load:
+        wait_until(load.finished, timeout=60, message="200 requests")
+
+    assert len(load.outcomes) == 200
+    assert load.failures() == []
+    recycled = output_lines(appliance, "code=0; starting a fresh one")
+    assert len(recycled) >= 2
+    assert output_lines(appliance, "exited unexpectedly") == []
+    assert set(serving_workers(appliance, data_dir)) != set(before)
+
+
+def test_systemd_hears_ready_watchdog_and_stopping(start_appliance, tmp_path):
+    notify_path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(str(notify_path))
+        systemd.settimeout(30)
+        appliance = start_appliance(
+            NOTIFY_SOCKET=str(notify_path), WATCHDOG_USEC="1000000"
+        )
+        heard = receive_until(systemd, "READY=1")
+        heard += receive_until(systemd, "WATCHDOG=1")
+        appliance.send(signal.SIGTERM)
+        heard += receive_until(systemd, "STOPPING=1")
+
+    assert appliance.process.wait(timeout=15) == 0
+    assert heard.index("READY=1") < heard.index("STOPPING=1")
+
+
+def receive_until(channel: socket.socket, wanted: str) -> list[str]:
+    heard: list[str] = []
+    while wanted not in heard:
+        heard += channel.recv(4096).decode().splitlines()
+    return heard
