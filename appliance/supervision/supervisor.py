@@ -33,6 +33,7 @@ from appliance.supervision.layout import (
 )
 from appliance.supervision.rolling import RollingRestart, RollingRestartFailed
 from appliance.supervision.systemd import SystemdNotifier
+from appliance.supervision.wakeup import SignalWakeup
 from appliance.supervision.watchdog import (
     STARTUP_GRACE,
     HangWatchdog,
@@ -93,7 +94,13 @@ class ApplianceSupervisor(Supervisor):
         self.child_events.on_fatal = self.give_up
         self.child_events.subscribe()
         self.hold_listening_sockets()
-        super().runforever()
+        socket_map = self.options.get_socket_map()
+        wakeup = SignalWakeup()
+        wakeup.install(socket_map)
+        try:
+            super().runforever()
+        finally:
+            wakeup.close(socket_map)
 
     def hold_listening_sockets(self) -> None:
         # supervisord closes the shared socket when no worker holds it. Held

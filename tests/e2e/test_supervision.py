@@ -14,11 +14,13 @@ import subprocess
 import sys
 import threading
 import time
+import xmlrpc.client
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from supervisor.xmlrpc import SupervisorTransport
 
 from tests.support.appliance_process import ApplianceProcess, appliance_env
 from tests.support.load import RequestLoad
@@ -66,6 +68,14 @@ def is_gone(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+def control_client(data_dir: Path) -> xmlrpc.client.ServerProxy:
+    """supervisord's XML-RPC interface, through the socket in the run folder."""
+    socket_url = f"unix://{data_dir / 'run' / 'supervisor.sock'}"
+    return xmlrpc.client.ServerProxy(
+        "http://127.0.0.1", transport=SupervisorTransport(None, None, socket_url)
+    )
 
 
 def output_lines(appliance: ApplianceProcess, text: str) -> list[str]:
@@ -139,6 +149,12 @@ def test_sighup_replaces_every_worker_without_a_failed_request(
 
     assert load.failures() == []
     assert set(after).isdisjoint(before)
+    states = control_client(data_dir).supervisor.getAllProcessInfo()
+    assert {info["name"]: info["statename"] for info in states} == {
+        "api_00": "RUNNING",
+        "api_01": "RUNNING",
+        "scheduler": "RUNNING",
+    }
     assert len(output_lines(appliance, "replaced pid=")) == 3  # workers, scheduler
 
 
@@ -199,6 +215,26 @@ def test_hung_worker_is_killed_and_replaced(start_appliance, data_dir):
     assert victim not in replaced and survivor in replaced
     assert output_lines(appliance, f"hung pid={victim}")
     assert httpx.get(f"{appliance.base_url}/health").status_code == 200
+
+
+def test_single_worker_restart_queues_connections_instead_of_refusing(
+    start_appliance, data_dir
+):
+    appliance = start_appliance(WORKERS="1")
+    [before] = serving_workers(appliance, data_dir, count=1)
+
+    with RequestLoad(f"{appliance.base_url}/health", clients=2) as load:
+        load.wait_for(20)
+        appliance.send(signal.SIGHUP)
+        wait_until(
+            lambda: output_lines(appliance, "rolling restart finished"),
+            timeout=40,
+            message="rolling restart finished",
+        )
+        load.wait_for(len(load.outcomes) + 20)
+
+    assert load.failures() == []
+    assert serving_workers(appliance, data_dir, count=1) != [before]
 
 
 def test_max_requests_recycles_workers_without_a_failed_request(
