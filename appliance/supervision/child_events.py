@@ -118,12 +118,12 @@ class ChildEvents:
             self.forgive_quick_recycle(process, code)
             return
         logger.warning(
-            "%s exited during start pid=%d code=%s; retry %d of %d",
+            "%s exited during start pid=%d code=%s; start %d of %d failed",
             describe_process(process),
             process.pid,
             code,
             process.backoff,
-            process.config.startretries,
+            process.config.startretries + 1,
         )
         self.bury(process, process.pid, crashed=True)
 

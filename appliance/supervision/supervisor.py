@@ -215,8 +215,15 @@ class ApplianceSupervisor(Supervisor):
         )
 
     def give_up(self, process) -> None:
-        """A child keeps failing to start: stop everything, exit non-zero."""
+        """A child keeps failing to start: stop everything, exit non-zero.
+
+        Once the appliance has served, a scheduler that cannot start again
+        leaves the API up: customers keep being answered, and /health/ready
+        reports the missing scheduler.
+        """
         if self.options.mood < SupervisorStates.RUNNING:
+            return
+        if self.ready and process.group.config.name != API_PROGRAM:
             return
         self.exit_code = EXIT_RUNTIME_FAILURE if self.ready else EXIT_START_FAILED
         message = (
