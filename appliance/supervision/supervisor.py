@@ -153,6 +153,9 @@ class ApplianceSupervisor(Supervisor):
             self.notifier.stopping()
 
     def handle_sighup(self) -> None:
+        if self.options.mood < SupervisorStates.RUNNING:
+            logger.info("received SIGHUP while shutting down: ignored")
+            return
         if self.rolling is not None:
             logger.info("received SIGHUP: a rolling restart is already running")
             return
