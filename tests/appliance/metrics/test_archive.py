@@ -49,9 +49,10 @@ def without_live_gauges(samples: dict[tuple, float]) -> dict[tuple, float]:
 
 @pytest.fixture
 def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    # prepare_metrics_dir exports the folder; keep it out of later tests.
-    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
     settings = Settings(data_dir=data_dir)
+    # prepare_metrics_dir exports the folder; monkeypatch takes it out of
+    # the environment again after the test.
+    monkeypatch.setenv(MULTIPROC_ENV, str(metrics_dir(settings)))
     prepare_metrics_dir(settings)
     return settings
 
