@@ -19,7 +19,7 @@ from appliance.settings import Settings
 ROLES = ("supervisor", "worker", "scheduler", "cli")
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 # Libraries that log every routine step at info; heard only at debug.
-CHATTY_LOGGERS = ("apscheduler",)
+CHATTY_LOGGERS = ("apscheduler", "alembic.runtime.plugins")
 
 # Marks the handlers this module installed, so a second call replaces them
 # instead of writing every line twice.
