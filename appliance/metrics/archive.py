@@ -29,23 +29,23 @@ logger = logging.getLogger(__name__)
 LOCK_NAME = ".lock"
 ARCHIVE_ID = "archive"
 
-Sample = tuple[float, float]  # value, timestamp
-Fold = Callable[[Sample, Sample], Sample]
+StoredValue = tuple[float, float]  # value, timestamp, as the files hold them
+Fold = Callable[[StoredValue, StoredValue], StoredValue]
 
 
-def add_values(archived: Sample, dead: Sample) -> Sample:
+def add_values(archived: StoredValue, dead: StoredValue) -> StoredValue:
     return archived[0] + dead[0], max(archived[1], dead[1])
 
 
-def keep_smaller(archived: Sample, dead: Sample) -> Sample:
+def keep_smaller(archived: StoredValue, dead: StoredValue) -> StoredValue:
     return min(archived, dead)
 
 
-def keep_larger(archived: Sample, dead: Sample) -> Sample:
+def keep_larger(archived: StoredValue, dead: StoredValue) -> StoredValue:
     return max(archived, dead)
 
 
-def keep_newer(archived: Sample, dead: Sample) -> Sample:
+def keep_newer(archived: StoredValue, dead: StoredValue) -> StoredValue:
     return dead if dead[1] >= archived[1] else archived
 
 
@@ -105,14 +105,14 @@ def fold_into_archive(dead_file: Path, archive: Path, fold: Fold) -> None:
     os.replace(partial, archive)
 
 
-def read_samples(path: Path) -> dict[str, Sample]:
+def read_samples(path: Path) -> dict[str, StoredValue]:
     return {
         key: (value, timestamp)
         for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(str(path))
     }
 
 
-def write_samples(path: Path, samples: dict[str, Sample]) -> None:
+def write_samples(path: Path, samples: dict[str, StoredValue]) -> None:
     path.unlink(missing_ok=True)
     store = MmapedDict(str(path))
     try:

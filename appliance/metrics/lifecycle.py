@@ -40,7 +40,10 @@ def archive_dead_process(settings: Settings, pid: int) -> None:
     if is_running(pid):
         logger.warning("metrics of pid %s not archived: the pid is alive", pid)
         return
-    removed = archive_process_files(metrics_dir(settings), pid)
+    path = metrics_dir(settings)
+    if not path.is_dir():
+        return  # prepare_metrics_dir never ran: nothing was recorded
+    removed = archive_process_files(path, pid)
     logger.debug("archived %s metric files of dead pid %s", removed, pid)
 
 

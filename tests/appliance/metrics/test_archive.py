@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from appliance.metrics.archive import archive_process_files, metrics_lock
 from appliance.metrics.exposition import LockedMultiProcessCollector
@@ -176,3 +177,34 @@ def test_compaction_waits_for_a_scrape_holding_the_lock(settings: Settings) -> N
 
     assert archived.is_set()
     assert not list(path.glob(f"*_{dead_pid}.db"))
+
+
+def write_gauge_file(path: Path, mode: str, pid: int, value: float) -> None:
+    store = MmapedDict(str(path / f"gauge_{mode}_{pid}.db"))
+    key = mmap_key("queue_depth", "queue_depth", [], [], "Depth.")
+    store.write_value(key, value, 0.0)
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("max", 9.0), ("min", 2.0), ("sum", 11.0)]
+)
+def test_gauges_of_dead_processes_fold_by_their_mode(
+    settings: Settings, mode: str, expected: float
+) -> None:
+    path = metrics_dir(settings)
+    for pid, value in ((4_000_001, 2.0), (4_000_002, 9.0)):
+        write_gauge_file(path, mode, pid, value)
+        archive_process_files(path, pid)
+
+    assert [file.name for file in path.glob("*.db")] == [f"gauge_{mode}_archive.db"]
+    assert scrape(path)[("queue_depth", ())] == expected
+
+
+def test_per_pid_gauges_of_a_dead_process_are_dropped(settings: Settings) -> None:
+    path = metrics_dir(settings)
+    write_gauge_file(path, "all", 4_000_003, 5.0)
+
+    archive_process_files(path, 4_000_003)
+
+    assert list(path.glob("*.db")) == []
