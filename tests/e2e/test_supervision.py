@@ -284,3 +284,32 @@ def receive_until(channel: socket.socket, wanted: str) -> list[str]:
     while wanted not in heard:
         heard += channel.recv(4096).decode().splitlines()
     return heard
+
+
+def test_output_redirected_to_a_file_keeps_what_was_there(tmp_path, data_dir):
+    # supervisord reopens /dev/stdout; on a regular file opened without
+    # O_APPEND that new description would write over earlier bytes.
+    output = tmp_path / "redirected.log"
+    output.write_text("EARLIER LINE\n")
+    env = appliance_env(data_dir)
+    with output.open("r+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "appliance", "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base_url = f"http://{env['HOST']}:{env['PORT']}"
+            wait_until(lambda: httpx.get(f"{base_url}/health").status_code == 200)
+            wait_until(lambda: b"uvicorn.access" in output.read_bytes())
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0
+
+    text = output.read_text()
+    assert text.startswith("EARLIER LINE\n")
+    assert "supervisor stopped" in text
+    assert all(line[:4].isdigit() for line in text.splitlines()[1:])
