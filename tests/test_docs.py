@@ -46,3 +46,19 @@ def test_quick_start_is_exactly_two_commands_and_ci_runs_the_second():
     assert (
         ci_script.strip().splitlines()[-1] == f"exec {commands[1].removeprefix('./')}"
     )
+
+
+def exposed_metric_names() -> set[str]:
+    import appliance.metrics.definitions  # noqa: F401 - registers the metrics
+    from appliance.metrics.exposition import render_metrics
+
+    page = render_metrics(REPO)
+    page = page[0] if isinstance(page, tuple) else page
+    return set(re.findall(r"^# TYPE (\S+)", page.decode(), re.M))
+
+
+def test_every_metric_is_documented_and_nothing_else():
+    documented = set(
+        re.findall(r"^\| `(customer_service_\w+)` \|", readme_section("Metrics"), re.M)
+    )
+    assert documented == exposed_metric_names()

@@ -104,12 +104,13 @@ def run_migrations(settings: Settings) -> None:
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False
     )
     output = result.stdout.decode(errors="replace").strip()
+    # The child already wrote these lines to the shared log file; repeat them
+    # on the console only when they explain a failure.
     if result.returncode == 0:
-        if output:
-            logger.info("migration output:\n%s", output)
+        logger.debug("migration output:\n%s", output)
         return
 
-    logger.info("migration output:\n%s", output)
+    logger.error("migration output:\n%s", output)
     last_line = output.splitlines()[-1] if output else "no output"
     raise StartFailure(
         f"cannot start: database migration failed (exit {result.returncode}: "

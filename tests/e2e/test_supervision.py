@@ -14,16 +14,16 @@ import subprocess
 import sys
 import threading
 import time
-import xmlrpc.client
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
-from supervisor.xmlrpc import SupervisorTransport
 
+from appliance.settings import Settings
 from tests.support.appliance_process import ApplianceProcess, appliance_env
 from tests.support.load import RequestLoad
+from tests.support.supervisor_control import supervisor_rpc
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -68,14 +68,6 @@ def is_gone(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
-
-
-def control_client(data_dir: Path) -> xmlrpc.client.ServerProxy:
-    """supervisord's XML-RPC interface, through the socket in the run folder."""
-    socket_url = f"unix://{data_dir / 'run' / 'supervisor.sock'}"
-    return xmlrpc.client.ServerProxy(
-        "http://127.0.0.1", transport=SupervisorTransport(None, None, socket_url)
-    )
 
 
 def output_lines(appliance: ApplianceProcess, text: str) -> list[str]:
@@ -151,7 +143,7 @@ def test_sighup_replaces_every_worker_without_a_failed_request(
 
     assert load.failures() == []
     assert set(after).isdisjoint(before)
-    states = control_client(data_dir).supervisor.getAllProcessInfo()
+    states = supervisor_rpc(Settings(data_dir=data_dir)).supervisor.getAllProcessInfo()
     assert {info["name"]: info["statename"] for info in states} == {
         "api_00": "RUNNING",
         "api_01": "RUNNING",
