@@ -31,11 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def running_appliance(workers: int):
+def running_appliance(workers: int, **overrides: str):
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         data_dir = Path(scratch) / "data"
         data_dir.mkdir()
-        env = appliance_env(data_dir, WORKERS=str(workers), LOG_LEVEL="WARNING")
+        env = appliance_env(data_dir, WORKERS=str(workers), **overrides)
         appliance = ApplianceProcess(env, Path(scratch)).start()
         wait_until(lambda: len(worker_pids(appliance)) == workers, timeout=30)
         try:
@@ -66,11 +66,14 @@ def running_bare_app(workers: int):
 
 
 def worker_pids(appliance: ApplianceProcess) -> list[int]:
-    return [
-        child.pid
-        for child in appliance.descendants()
-        if child.cmdline()[-1:] == ["worker"]
-    ]
+    pids = []
+    for child in appliance.descendants():
+        try:
+            if child.cmdline()[-1:] == ["worker"] and child.status() != "zombie":
+                pids.append(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return pids
 
 
 def tree_memory(pid: int) -> tuple[float, float]:
@@ -143,8 +146,12 @@ def restart_workers(appliance: ApplianceProcess, restarts: int, workers: int) ->
 
 
 def victim_replaced(appliance: ApplianceProcess, victim: int, workers: int) -> bool:
+    # Wait until the replacement serves: killing a worker still inside its
+    # start window would count as a failed start, not as a restart.
     pids = worker_pids(appliance)
-    return victim not in pids and len(pids) == workers
+    heartbeats = Path(appliance.env["DATA_DIR"], "run", "heartbeats")
+    serving = [pid for pid in pids if (heartbeats / str(pid)).exists()]
+    return victim not in pids and len(serving) == workers
 
 
 def measure_scrape(restarts: int) -> None:
@@ -167,11 +174,17 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--restarts", type=int, default=100)
+    parser.add_argument(
+        "--only", choices=("health", "memory", "scrape"), help="one measurement"
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
-    measure_health(args.pairs, args.seconds)
-    measure_idle_memory()
-    measure_scrape(args.restarts)
+    if args.only in (None, "health"):
+        measure_health(args.pairs, args.seconds)
+    if args.only in (None, "memory"):
+        measure_idle_memory()
+    if args.only in (None, "scrape"):
+        measure_scrape(args.restarts)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,10 @@ from appliance.supervision.layout import (
 START_SECONDS = 1
 START_RETRIES = 3
 
+# Children keep serve's own stdout and stderr (ApplianceOptions.dup2), so
+# supervisord has nothing to capture.
 CHILD_OUTPUT = """\
-stdout_logfile = /dev/stdout
-stdout_logfile_maxbytes = 0
+stdout_logfile = NONE
 redirect_stderr = true"""
 
 

@@ -15,7 +15,6 @@ from appliance.metrics.lifecycle import prepare_metrics_dir
 from appliance.settings import Settings
 from appliance.supervision.config import write_supervisord_config
 from appliance.supervision.layout import control_socket_path, heartbeat_dir
-from appliance.supervision.output import keep_stdout_reopenable
 from appliance.supervision.preflight import (
     StartFailure,
     ensure_data_dir_writable,
@@ -55,7 +54,6 @@ def prepare_to_supervise(settings: Settings) -> str:
     prepare_metrics_dir(settings)
 
     run_migrations(settings)
-    keep_stdout_reopenable()
     return write_supervisord_config(settings)
 
 

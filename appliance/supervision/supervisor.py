@@ -50,6 +50,9 @@ class SupervisordRefused(Exception):
     """supervisord rejected its configuration or could not open a socket."""
 
 
+CHILD_OUTPUT_FDS = (1, 2)
+
+
 class ApplianceOptions(ServerOptions):
     """supervisord's options, remembering each reaped child's wait status."""
 
@@ -67,6 +70,17 @@ class ApplianceOptions(ServerOptions):
         if pid:
             self.exit_statuses[pid] = status
         return pid, status
+
+    def dup2(self, frm, to):
+        # Called in a freshly forked child to put supervisord's pipes on its
+        # stdout and stderr. Refusing keeps the descriptors the child inherited
+        # from `serve`, so every process writes straight to the same open file
+        # description: no copy through this process per log line (it halved
+        # throughput with access logs on), journald sockets work (they cannot
+        # be reopened by path), and a redirected file keeps one offset.
+        if to in CHILD_OUTPUT_FDS:
+            return None
+        return super().dup2(frm, to)
 
 
 class ApplianceSupervisor(Supervisor):

@@ -279,8 +279,9 @@ def receive_until(channel: socket.socket, wanted: str) -> list[str]:
 
 
 def test_output_redirected_to_a_file_keeps_what_was_there(tmp_path, data_dir):
-    # supervisord reopens /dev/stdout; on a regular file opened without
-    # O_APPEND that new description would write over earlier bytes.
+    # Were the children's output reopened by path (/dev/stdout), a regular
+    # file opened without O_APPEND would get a second offset and the writers
+    # would overwrite each other's bytes.
     output = tmp_path / "redirected.log"
     output.write_text("EARLIER LINE\n")
     env = appliance_env(data_dir)
@@ -305,3 +306,39 @@ def test_output_redirected_to_a_file_keeps_what_was_there(tmp_path, data_dir):
     assert text.startswith("EARLIER LINE\n")
     assert "supervisor stopped" in text
     assert all(line[:4].isdigit() for line in text.splitlines()[1:])
+
+
+def test_output_to_a_socket_reaches_it_from_every_process(tmp_path, data_dir):
+    # Under systemd stdout is a socket to the journal, which cannot be
+    # reopened by path: the children must write to the inherited descriptor.
+    ours, theirs = socket.socketpair()
+    received = bytearray()
+    reader = threading.Thread(target=drain_socket, args=(ours, received))
+    reader.start()
+    env = appliance_env(data_dir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=theirs,
+        stderr=subprocess.STDOUT,
+    )
+    theirs.close()
+    try:
+        base_url = f"http://{env['HOST']}:{env['PORT']}"
+        wait_until(lambda: httpx.get(f"{base_url}/health").status_code == 200)
+        wait_until(lambda: b"uvicorn.access" in received)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        reader.join(10)
+
+    text = received.decode()
+    for role in ("supervisor[", "worker[", "scheduler["):
+        assert role in text
+
+
+def drain_socket(sock: socket.socket, into: bytearray) -> None:
+    with sock:
+        while chunk := sock.recv(65536):
+            into.extend(chunk)
