@@ -6,13 +6,20 @@ on a sibling lock file while they write; the rotator takes it exclusively
 while it renames the file. Once the rotator has the lock, no writer is in the
 middle of a write, and every writer that comes after sees that the path now
 names another file and reopens it: no line lands in a file being compressed.
+
+Writers learn of a rotation from a generation number the rotator bumps in the
+lock file, read through a shared memory map: a stat of the path on every line
+cost more than the write itself. A file moved or deleted by hand is still
+noticed within RECHECK_SECONDS.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import mmap
 import os
+import struct
 import sys
 import time
 import weakref
@@ -22,6 +29,8 @@ from pathlib import Path
 
 LOG_FILE_MODE = 0o640
 RETRY_AFTER_FAILURE = 5.0
+RECHECK_SECONDS = 1.0
+GENERATION = struct.Struct("=Q")
 
 # flock belongs to the open file, which a forked child shares with its
 # parent: a child unlocking its inherited copy would unlock the parent too.
@@ -44,7 +53,17 @@ def lock_path_for(log_path: Path) -> Path:
 def open_lock_file(log_path: Path) -> int:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-    return os.open(lock_path_for(log_path), flags, LOG_FILE_MODE)
+    lock_fd = os.open(lock_path_for(log_path), flags, LOG_FILE_MODE)
+    # Room for the generation number; growing a new file fills it with zeros,
+    # and a file that already has it is never shrunk.
+    if os.fstat(lock_fd).st_size < GENERATION.size:
+        os.ftruncate(lock_fd, GENERATION.size)
+    return lock_fd
+
+
+def bump_generation(lock_fd: int) -> None:
+    (generation,) = GENERATION.unpack(os.pread(lock_fd, GENERATION.size, 0))
+    os.pwrite(lock_fd, GENERATION.pack(generation + 1), 0)
 
 
 @contextmanager
@@ -57,7 +76,10 @@ def exclusive_log_lock(log_path: Path) -> Iterator[None]:
     lock_fd = open_lock_file(log_path)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        yield
+        try:
+            yield
+        finally:
+            bump_generation(lock_fd)
     finally:
         os.close(lock_fd)
 
@@ -88,6 +110,9 @@ class SharedFileHandler(logging.Handler):
         self.path = Path(path)
         self.log_fd: int | None = None
         self.lock_fd: int | None = None
+        self.generation_map: mmap.mmap | None = None
+        self.generation = -1
+        self.next_check = 0.0
         self.failed_at: float | None = None
         open_handlers.add(self)
 
@@ -109,6 +134,9 @@ class SharedFileHandler(logging.Handler):
     def append(self, data: bytes) -> None:
         if self.lock_fd is None:
             self.lock_fd = open_lock_file(self.path)
+            self.generation_map = mmap.mmap(
+                self.lock_fd, GENERATION.size, mmap.MAP_SHARED, mmap.PROT_READ
+            )
         fcntl.flock(self.lock_fd, fcntl.LOCK_SH)
         try:
             write_whole(self.current_log_fd(), data)
@@ -116,6 +144,16 @@ class SharedFileHandler(logging.Handler):
             fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
 
     def current_log_fd(self) -> int:
+        (generation,) = GENERATION.unpack_from(self.generation_map)
+        now = time.monotonic()
+        if (
+            self.log_fd is not None
+            and generation == self.generation
+            and now < self.next_check
+        ):
+            return self.log_fd
+        self.generation = generation
+        self.next_check = now + RECHECK_SECONDS
         if self.log_fd is not None and same_file(self.log_fd, self.path):
             return self.log_fd
         self.close_log_fd()
@@ -156,6 +194,12 @@ class SharedFileHandler(logging.Handler):
                 os.close(fd)
         self.log_fd = None
         self.lock_fd = None
+        self.forget_generation_map()
+
+    def forget_generation_map(self) -> None:
+        if self.generation_map is not None:
+            self.generation_map.close()
+            self.generation_map = None
 
     def close_log_fd(self) -> None:
         if self.log_fd is not None:
@@ -163,6 +207,7 @@ class SharedFileHandler(logging.Handler):
             self.log_fd = None
 
     def close_lock_fd(self) -> None:
+        self.forget_generation_map()
         if self.lock_fd is not None:
             os.close(self.lock_fd)
             self.lock_fd = None
