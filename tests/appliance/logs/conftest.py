@@ -13,6 +13,7 @@ WATCHED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "apschedule
 def restore_logging():
     """Put back every logger configure_logging touches, so tests stay apart."""
     saved = []
+    source_file = logging._srcfile
     for name in WATCHED_LOGGERS:
         logger = logging.getLogger(name)
         saved.append(
@@ -34,3 +35,5 @@ def restore_logging():
         logger.propagate = propagate
         logger.disabled = disabled
     logging.captureWarnings(False)
+    logging._srcfile = source_file
+    logging.logThreads = logging.logMultiprocessing = True

@@ -93,6 +93,18 @@ def test_user_percent_format_is_used_as_given(data_dir):
     )
 
 
+def test_user_format_asking_for_the_caller_still_gets_it(data_dir):
+    configure_logging(settings_for(data_dir, log_format="json"), "worker")
+    settings = settings_for(data_dir, log_format="%(funcName)s:%(message)s")
+    configure_logging(settings, "worker")
+
+    logging.getLogger("shop").warning("here")
+
+    assert file_lines(settings)[-1] == (
+        "test_user_format_asking_for_the_caller_still_gets_it:here"
+    )
+
+
 def test_log_level_drops_lower_records(data_dir):
     settings = settings_for(data_dir, log_format="json", log_level="WARNING")
     configure_logging(settings, "worker")
