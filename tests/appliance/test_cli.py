@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
 from appliance.cli import build_parser, main
+from tests.support.commands import run_appliance
 
 SECRET = "s3cret-value-that-must-not-leak-0123456789"
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "appliance", *args],
-        env={"PATH": "/usr/bin:/bin", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_appliance(*args, env={"PATH": "/usr/bin:/bin", **env})
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import pytest
 
 from appliance.settings import Settings
 from tests.support.appliance_process import ApplianceProcess, appliance_env
+from tests.support.commands import run_appliance
 from tests.support.load import RequestLoad
 from tests.support.supervisor_control import supervisor_rpc
 from tests.support.waiting import wait_until
@@ -153,14 +154,7 @@ def test_sighup_replaces_every_worker_without_a_failed_request(
 
 
 def run_serve(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "appliance", "serve"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return run_appliance("serve", env=env, cwd=cwd, timeout=30)
 
 
 def test_start_fails_with_one_line_when_the_port_is_taken(tmp_path, data_dir):

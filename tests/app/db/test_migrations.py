@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -14,6 +12,7 @@ from app.db.engine import build_engine
 from app.db.migrations import current_revision, head_revision, upgrade_database
 from app.db.models import metadata
 from appliance.settings import Settings
+from tests.support.commands import run_appliance
 from tests.support.databases import database_environment, database_settings
 from tests.support.network import free_port
 
@@ -85,14 +84,7 @@ def test_migrate_command_creates_the_tables(any_database, tmp_path: Path):
     env.update(PATH=os.environ["PATH"], ENV_FILE=str(tmp_path / "absent.env"))
     env.update(database_environment(any_database))
 
-    finished = subprocess.run(
-        [sys.executable, "-m", "appliance", "migrate"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    finished = run_appliance("migrate", env=env, cwd=tmp_path)
 
     assert finished.returncode == 0, finished.stderr
     assert table_names(any_database) >= CORE_TABLES
@@ -108,14 +100,7 @@ def test_migrate_command_needs_no_alembic_ini_in_the_working_folder(tmp_path):
         "ENV_FILE": str(tmp_path / "absent.env"),
     }
 
-    finished = subprocess.run(
-        [sys.executable, "-m", "appliance", "migrate"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    finished = run_appliance("migrate", env=env, cwd=tmp_path)
 
     assert finished.returncode == 0, finished.stderr
     engine = create_engine(f"sqlite:///{data_dir / 'customer_service.db'}")
