@@ -54,19 +54,18 @@ def running_bare_app(workers: int):
     ]  # fmt: skip
     # Output goes to a file, as the appliance's does under the benchmark, so
     # both sides pay for writing their access lines.
-    output = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: httpx.get(url + "/health").status_code == 200, timeout=30)
-    wait_until(lambda: len(psutil.Process(process.pid).children()) >= workers)
-    try:
-        yield process, url
-    finally:
-        process.terminate()
-        process.wait(30)
-        output.close()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(lambda: httpx.get(url + "/health").status_code == 200)
+            wait_until(lambda: len(psutil.Process(process.pid).children()) >= workers)
+            yield process, url
+        finally:
+            process.terminate()
+            process.wait(30)
 
 
 def worker_pids(appliance: ApplianceProcess) -> list[int]:
