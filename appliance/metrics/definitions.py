@@ -8,7 +8,11 @@ scrape time by `appliance.metrics.collectors`.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# Multiprocess mode never exposes `_created` series; a process without the
+# shared folder (tests, one-off tools) must show the same page.
+disable_created_metrics()
 
 JOB_RUNS = Counter(
     "customer_service_job_runs_total",
