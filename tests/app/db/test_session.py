@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.db.models import FaqEntry, User
@@ -58,17 +58,22 @@ def test_session_scope_rolls_back_when_the_block_raises(migrated_database):
     assert count_faq_entries(migrated_database) == 0
 
 
-def test_request_write_is_committed_before_the_response(migrated_database):
-    client = TestClient(faq_app(migrated_database))
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    # Errors become 500 responses, as a real server would send them.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://app")
 
-    assert client.post("/faq").status_code == 200
-    assert client.get("/faq/count").json() == {"count": 1}
+
+async def test_request_write_is_committed_before_the_response(migrated_database):
+    async with client_for(faq_app(migrated_database)) as client:
+        assert (await client.post("/faq")).status_code == 200
+        assert (await client.get("/faq/count")).json() == {"count": 1}
 
 
-def test_request_sees_an_error_when_its_commit_fails(migrated_database):
-    client = TestClient(faq_app(migrated_database), raise_server_exceptions=False)
-    assert client.post("/users/d@example.com").status_code == 200
+async def test_request_sees_an_error_when_its_commit_fails(migrated_database):
+    async with client_for(faq_app(migrated_database)) as client:
+        assert (await client.post("/users/d@example.com")).status_code == 200
 
-    # The duplicate is only caught at commit, after the route returned: the
-    # client must not be told it worked.
-    assert client.post("/users/d@example.com").status_code == 500
+        # The duplicate is only caught at commit, after the route returned:
+        # the client must not be told it worked.
+        assert (await client.post("/users/d@example.com")).status_code == 500
