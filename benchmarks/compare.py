@@ -37,7 +37,7 @@ def running_appliance(workers: int, **overrides: str):
         data_dir.mkdir()
         env = appliance_env(data_dir, WORKERS=str(workers), **overrides)
         appliance = ApplianceProcess(env, Path(scratch)).start()
-        wait_until(lambda: len(worker_pids(appliance)) == workers, timeout=30)
+        wait_until(lambda: len(appliance.child_pids("worker")) == workers, timeout=30)
         try:
             yield appliance
         finally:
@@ -66,17 +66,6 @@ def running_bare_app(workers: int):
         finally:
             process.terminate()
             process.wait(30)
-
-
-def worker_pids(appliance: ApplianceProcess) -> list[int]:
-    pids = []
-    for child in appliance.descendants():
-        try:
-            if child.cmdline()[-1:] == ["worker"] and child.status() != "zombie":
-                pids.append(child.pid)
-        except psutil.NoSuchProcess:
-            continue
-    return pids
 
 
 def tree_memory(pid: int) -> tuple[float, float]:
@@ -143,7 +132,7 @@ def scrape_ms(url: str, count: int = 30) -> float:
 
 def restart_workers(appliance: ApplianceProcess, restarts: int, workers: int) -> None:
     for _ in range(restarts):
-        victim = worker_pids(appliance)[0]
+        victim = appliance.child_pids("worker")[0]
         os.kill(victim, 9)
         wait_until(lambda v=victim: victim_replaced(appliance, v, workers), timeout=30)
 
@@ -151,7 +140,7 @@ def restart_workers(appliance: ApplianceProcess, restarts: int, workers: int) ->
 def victim_replaced(appliance: ApplianceProcess, victim: int, workers: int) -> bool:
     # Wait until the replacement serves: killing a worker still inside its
     # start window would count as a failed start, not as a restart.
-    pids = worker_pids(appliance)
+    pids = appliance.child_pids("worker")
     heartbeats = Path(appliance.env["DATA_DIR"], "run", "heartbeats")
     serving = [pid for pid in pids if (heartbeats / str(pid)).exists()]
     return victim not in pids and len(serving) == workers

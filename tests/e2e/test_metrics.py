@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -40,17 +39,6 @@ def sample_sum(page: str, name: str, **labels: str) -> float:
         for sample in family.samples
         if sample.name == name and labels.items() <= sample.labels.items()
     )
-
-
-def worker_pids(appliance: ApplianceProcess) -> set[int]:
-    pids = set()
-    for child in appliance.descendants():
-        try:
-            if child.cmdline()[-1:] == ["worker"] and child.status() != "zombie":
-                pids.add(child.pid)
-        except psutil.NoSuchProcess:
-            continue
-    return pids
 
 
 class Scraper(threading.Thread):
@@ -129,7 +117,9 @@ def test_request_counts_never_go_back_when_a_worker_is_killed_under_load(
     start_appliance, data_dir
 ):
     appliance = start_appliance(METRICS_TOKEN=TOKEN)
-    workers = wait_until(lambda: len(pids := worker_pids(appliance)) == 2 and pids)
+    workers = wait_until(
+        lambda: len(pids := set(appliance.child_pids("worker"))) == 2 and pids
+    )
     scraper = Scraper(appliance)
 
     with RequestLoad(f"{appliance.base_url}/health", clients=4) as load:
@@ -139,7 +129,10 @@ def test_request_counts_never_go_back_when_a_worker_is_killed_under_load(
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
         wait_until(
-            lambda: len(pids := worker_pids(appliance)) == 2 and victim not in pids,
+            lambda: (
+                len(pids := set(appliance.child_pids("worker"))) == 2
+                and victim not in pids
+            ),
             timeout=30,
             message="a replacement worker",
         )

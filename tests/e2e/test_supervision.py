@@ -36,24 +36,13 @@ SLOW_APP = {
 }
 
 
-def child_pids(appliance: ApplianceProcess, subcommand: str) -> list[int]:
-    pids = []
-    for child in appliance.descendants():
-        try:
-            if child.cmdline()[-1:] == [subcommand] and child.status() != "zombie":
-                pids.append(child.pid)
-        except psutil.NoSuchProcess:
-            continue
-    return sorted(pids)
-
-
 def serving_workers(
     appliance: ApplianceProcess, data_dir: Path, count: int = 2, timeout: float = 30
 ) -> list[int]:
     """Wait until `count` workers run and each has beaten; return their pids."""
 
     def all_serving() -> list[int] | None:
-        pids = child_pids(appliance, "worker")
+        pids = appliance.child_pids("worker")
         beating = [pid for pid in pids if heartbeat(data_dir, pid).exists()]
         return pids if len(pids) == count and beating == pids else None
 

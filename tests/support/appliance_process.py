@@ -79,6 +79,18 @@ class ApplianceProcess:
         except psutil.NoSuchProcess:
             return []
 
+    def child_pids(self, subcommand: str) -> list[int]:
+        """Pids of the live children running `subcommand` (worker, scheduler)."""
+        pids = []
+        for child in self.descendants():
+            try:
+                running = child.status() != psutil.STATUS_ZOMBIE
+                if running and child.cmdline()[-1:] == [subcommand]:
+                    pids.append(child.pid)
+            except psutil.NoSuchProcess:
+                continue
+        return sorted(pids)
+
     def read_output(self) -> str:
         return self.output_path.read_text(errors="replace")
 
