@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.errors import install_error_handlers
 from app.api.metrics import install_metrics
 from app.db.engine import dispose_engines
 from app.web.static import StaticUI
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    install_error_handlers(app)
     app.include_router(health.router)
     install_metrics(app, settings)
 

@@ -20,7 +20,7 @@ from appliance.settings import Settings, SettingsError, load_settings
 
 # `appliance` knows the product only by import strings (design.md: imports
 # run one way, from app to appliance).
-MIGRATE_TARGET = "app.db.migrations:upgrade_database"
+MIGRATE_TARGET = "app.setup:prepare_database"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so later migrations can drop or alter them by name
@@ -124,13 +132,22 @@ class Conversation(SQLModel, table=True):
     assigned_agent_id: int | None = Field(
         default=None, foreign_key="users.id", ondelete="SET NULL", index=True
     )
+    # Why it waits for a person: "customer_asked", "model_asked",
+    # "providers_failed", "no_answer"; None while the assistant answers.
+    handoff_reason: str | None = Field(default=None, sa_type=String(32))
+    last_message_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, index=True
+    )
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 
 
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
-    __table_args__ = (choice_check("sender", MessageSender),)
+    __table_args__ = (
+        choice_check("sender", MessageSender),
+        UniqueConstraint("conversation_id", "client_message_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(
@@ -138,6 +155,14 @@ class Message(SQLModel, table=True):
     )
     sender: MessageSender = Field(sa_type=String(16))
     body: str = Field(sa_type=Text)
+    # The agent who wrote it, for sender "agent".
+    author_id: int | None = Field(
+        default=None, foreign_key="users.id", ondelete="SET NULL"
+    )
+    # What produced an assistant reply: "openai", "deepseek", "faq", "fallback".
+    answered_by: str | None = Field(default=None, sa_type=String(32))
+    # Chosen by the customer's browser, so a retried send is stored once.
+    client_message_id: str | None = Field(default=None, sa_type=String(64))
     created_at: datetime = created_at_field(index=True)
 
 
@@ -153,3 +178,51 @@ class FaqEntry(SQLModel, table=True):
     language: str = Field(default="zh", sa_type=String(16))
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in agent's session; its id travels inside the JWT.
+
+    Kept in the database so every worker sees the same idle timer and a
+    logout or a password reset ends the session everywhere at once.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: str = Field(sa_type=String(64), primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    created_at: datetime = created_at_field()
+    last_seen_at: datetime = created_at_field()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per account ("email:...") or address ("ip:...")."""
+
+    __tablename__ = "login_throttles"
+
+    key: str = Field(sa_type=String(400), primary_key=True)
+    failures: int = 0
+    first_failure_at: datetime = created_at_field()
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Attachment(SQLModel, table=True):
+    """An uploaded image, re-encoded and stored under a generated name."""
+
+    __tablename__ = "attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(
+        foreign_key="conversations.id", ondelete="CASCADE", index=True
+    )
+    message_id: int | None = Field(
+        default=None, foreign_key="messages.id", ondelete="SET NULL", index=True
+    )
+    stored_name: str = Field(sa_type=String(64), unique=True)
+    content_type: str = Field(sa_type=String(64))
+    size_bytes: int
+    width: int
+    height: int
+    sha256: str = Field(sa_type=String(64))
+    created_at: datetime = created_at_field()

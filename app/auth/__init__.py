@@ -1,0 +1,1 @@
+"""Agent and admin accounts: passwords, sessions, tokens, throttling."""
