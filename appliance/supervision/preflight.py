@@ -97,23 +97,18 @@ def describe_bind_failure(host: str, port: int, exc: OSError) -> str:
 
 
 def run_migrations(settings: Settings) -> None:
-    """Upgrade the schema in a child, before any worker opens the database."""
+    """Upgrade the schema in a child, before any worker opens the database.
+
+    The child shares our stdout and stderr: its log lines, and anything a
+    first-run step must tell the operator once (a generated admin password),
+    reach the console as they happen.
+    """
     command = child_command("migrate")
     logger.info("migrating database: %s", " ".join(command))
-    result = subprocess.run(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False
-    )
-    output = result.stdout.decode(errors="replace").strip()
-    # The child already wrote these lines to the shared log file; repeat them
-    # on the console only when they explain a failure.
-    if result.returncode == 0:
-        logger.debug("migration output:\n%s", output)
-        return
-
-    logger.error("migration output:\n%s", output)
-    last_line = output.splitlines()[-1] if output else "no output"
-    raise StartFailure(
-        f"cannot start: database migration failed (exit {result.returncode}: "
-        f"{last_line}); fix the database settings or run "
-        "`customer-service migrate` to see the full error"
-    )
+    result = subprocess.run(command, check=False)
+    if result.returncode != 0:
+        raise StartFailure(
+            f"cannot start: database migration failed (exit {result.returncode}); "
+            "the lines above say why: fix the database settings, or run "
+            "`customer-service migrate` to try again"
+        )

@@ -1,0 +1,1 @@
+"""Conversations, messages, answers and handoff to agents."""
