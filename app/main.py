@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.api import health
 from app.api.errors import install_error_handlers
+from app.api.guards import install_request_guards
 from app.api.metrics import install_metrics
 from app.db.engine import dispose_engines
 from app.web.static import StaticUI
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    install_request_guards(app, settings)
+    # After the guards, so it wraps them and counts what they refuse.
     install_metrics(app, settings)
 
     # Last, so every API route wins over a file of the same name.

@@ -46,7 +46,7 @@ async def test_gzip_is_sent_only_to_clients_that_accept_it(client):
     zipped = await client.get("/", headers={"accept-encoding": "gzip"})
     plain = await client.get("/", headers={"accept-encoding": "identity"})
     assert zipped.headers["content-encoding"] == "gzip"
-    assert zipped.headers["vary"] == "accept-encoding"
+    assert "accept-encoding" in zipped.headers["vary"].lower()
     assert "content-encoding" not in plain.headers
     assert zipped.content == plain.content  # httpx decodes the gzip body
 
