@@ -49,3 +49,18 @@ WORKER_RESTARTS = Counter(
     "Unplanned restarts of a supervised program (crash or hang).",
     ["program"],
 )
+
+CHAT_MESSAGES = Counter(
+    "customer_service_chat_messages_total",
+    "Chat messages stored, by sender: customer, assistant, agent or system.",
+    ["sender"],
+)
+CHAT_HANDOFFS = Counter(
+    "customer_service_chat_handoffs_total",
+    "Conversations handed to a person, by reason.",
+    ["reason"],
+)
+CHAT_FEED_QUERIES = Counter(
+    "customer_service_chat_feed_queries_total",
+    "Queries the per-worker message feed ran to deliver live events.",
+)

@@ -1,0 +1,251 @@
+"""Conversations and their messages: what customers and agents may do.
+
+Every function opens its own short transaction, so a stored message is
+committed before the caller goes on to anything that may fail (answering,
+streaming). Status rules:
+
+- open: the assistant answers. pending: waiting for or held by an agent; the
+  assistant stays silent. resolved: closed until someone writes again.
+- A customer writing to a resolved conversation reopens it as open and
+  unassigned: a new question goes to the assistant first.
+- An agent replying to an unassigned conversation takes it over; replying to
+  one another agent holds is refused (take it over first), and so is
+  replying to a resolved one (reopen it first).
+
+Messages of one conversation are numbered in commit order: every insert first
+updates the conversation row, whose lock then queues concurrent writers of
+the same conversation until the first commits. The event streams rely on this
+to resume after a message id without losing one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import exc, func, update
+from sqlmodel import Session, select
+
+from app.api.errors import ApiError, Problem
+from app.chat.access import hash_conversation_token, new_conversation_token
+from app.db.models import (
+    Attachment,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageSender,
+    utc_now,
+)
+from app.db.session import session_scope
+from appliance.metrics.definitions import CHAT_MESSAGES
+from appliance.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("zh", "en")
+MAX_BODY_CHARS = 4000
+MAX_PAGE = 200
+
+
+def start_conversation(settings: Settings, language: str) -> tuple[Conversation, str]:
+    """A new open conversation and its token, which is shown only this once."""
+    if language not in LANGUAGES:
+        raise ApiError(Problem.INVALID, f"language must be one of {LANGUAGES}")
+    token = new_conversation_token()
+    conversation = Conversation(
+        public_token_hash=hash_conversation_token(token), language=language
+    )
+    with session_scope(settings, write=True) as session:
+        session.add(conversation)
+        session.flush()
+    logger.info("conversation %s started (%s)", conversation.id, language)
+    return conversation, token
+
+
+def get_conversation(settings: Settings, conversation_id: int) -> Conversation:
+    with session_scope(settings) as session:
+        conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise ApiError(Problem.NOT_FOUND, f"no conversation {conversation_id}")
+    return conversation
+
+
+def check_body(body: str) -> str:
+    if not body.strip():
+        raise ApiError(Problem.INVALID, "message body is empty; write something")
+    if len(body) > MAX_BODY_CHARS:
+        raise ApiError(
+            Problem.INVALID, f"message body is over {MAX_BODY_CHARS} characters"
+        )
+    return body
+
+
+def add_customer_message(
+    settings: Settings,
+    conversation_id: int,
+    body: str,
+    client_message_id: str | None = None,
+    attachment_ids: Sequence[int] = (),
+) -> tuple[Message, bool]:
+    """Store the customer's message; (message, False) for a retried send."""
+    check_body(body)
+    if client_message_id is not None:
+        stored = find_by_client_id(settings, conversation_id, client_message_id)
+        if stored is not None:
+            return stored, False
+    try:
+        message = insert_customer_message(
+            settings, conversation_id, body, client_message_id, attachment_ids
+        )
+    except exc.IntegrityError:
+        # Two copies of the same send raced past the lookup above; the
+        # unique constraint let one in, and that one is the answer.
+        stored = find_by_client_id(settings, conversation_id, client_message_id)
+        if stored is None:
+            raise
+        return stored, False
+    return message, True
+
+
+def insert_customer_message(
+    settings: Settings,
+    conversation_id: int,
+    body: str,
+    client_message_id: str | None,
+    attachment_ids: Sequence[int],
+) -> Message:
+    with session_scope(settings, write=True) as session:
+        conversation = lock_conversation(session, conversation_id)
+        if conversation.status == ConversationStatus.RESOLVED:
+            reopen_for_assistant(conversation)
+        message = append_message(
+            session,
+            conversation,
+            MessageSender.CUSTOMER,
+            body,
+            client_message_id=client_message_id,
+        )
+        attach(session, conversation_id, message.id, attachment_ids)
+    return message
+
+
+def find_by_client_id(
+    settings: Settings, conversation_id: int, client_message_id: str | None
+) -> Message | None:
+    with session_scope(settings) as session:
+        return session.exec(
+            select(Message).where(
+                Message.conversation_id == conversation_id,
+                Message.client_message_id == client_message_id,
+            )
+        ).first()
+
+
+def reopen_for_assistant(conversation: Conversation) -> None:
+    conversation.status = ConversationStatus.OPEN
+    conversation.assigned_agent_id = None
+    conversation.handoff_reason = None
+    logger.info("conversation %s reopened by the customer", conversation.id)
+
+
+def attach(
+    session: Session, conversation_id: int, message_id: int, ids: Sequence[int]
+) -> None:
+    """Claim unattached uploads of this conversation for the message.
+
+    A conditional update, so two messages racing for one upload cannot both
+    get it: the loser updates fewer rows and its transaction rolls back.
+    """
+    wanted = set(ids)
+    if not wanted:
+        return
+    claimed = session.execute(
+        update(Attachment)
+        .where(
+            Attachment.id.in_(wanted),
+            Attachment.conversation_id == conversation_id,
+            Attachment.message_id.is_(None),
+        )
+        .values(message_id=message_id)
+    )
+    if claimed.rowcount != len(wanted):
+        raise ApiError(
+            Problem.INVALID,
+            "an attachment is not an unattached upload of this conversation;"
+            " upload it again",
+        )
+
+
+def lock_conversation(session: Session, conversation_id: int) -> Conversation:
+    """The conversation, with its row locked until the transaction ends.
+
+    Touching the row takes the lock on PostgreSQL (SQLite's write transaction
+    already holds the whole database), which orders this conversation's
+    messages by commit.
+    """
+    touched = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(updated_at=utc_now())
+    )
+    if touched.rowcount == 0:
+        raise ApiError(Problem.NOT_FOUND, f"no conversation {conversation_id}")
+    return session.get(Conversation, conversation_id, populate_existing=True)
+
+
+def append_message(
+    session: Session,
+    conversation: Conversation,
+    sender: MessageSender,
+    body: str,
+    **fields,
+) -> Message:
+    """Add a message to a conversation locked with lock_conversation."""
+    message = Message(
+        conversation_id=conversation.id, sender=sender, body=body, **fields
+    )
+    session.add(message)
+    conversation.last_message_at = message.created_at
+    session.add(conversation)
+    session.flush()
+    CHAT_MESSAGES.labels(sender=sender.value).inc()
+    return message
+
+
+def list_messages(
+    settings: Settings,
+    conversation_id: int,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[Message]:
+    """Messages oldest first, after `after_id` when given."""
+    query = select(Message).where(Message.conversation_id == conversation_id)
+    if after_id is not None:
+        query = query.where(Message.id > after_id)
+    query = query.order_by(Message.id).limit(max(1, min(limit, MAX_PAGE)))
+    with session_scope(settings) as session:
+        return list(session.exec(query).all())
+
+
+def attachment_ids_by_message(
+    settings: Settings, message_ids: Iterable[int]
+) -> dict[int, list[int]]:
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Attachment.message_id, Attachment.id)
+        .where(Attachment.message_id.in_(ids))
+        .order_by(Attachment.id)
+    )
+    found: dict[int, list[int]] = {}
+    with session_scope(settings) as session:
+        for message_id, attachment_id in session.exec(query).all():
+            found.setdefault(message_id, []).append(attachment_id)
+    return found
+
+
+def count_messages(settings: Settings, conversation_id: int) -> int:
+    query = select(func.count()).where(Message.conversation_id == conversation_id)
+    with session_scope(settings) as session:
+        return session.exec(query).one()

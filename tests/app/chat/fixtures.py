@@ -1,0 +1,26 @@
+"""Fixtures the chat and chat API tests share (import them by name)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.db.models import User
+from app.db.session import session_scope
+
+
+@pytest.fixture
+def chat_settings(migrated_database):
+    # The customer rate limit is tested on its own; these tests send more.
+    return migrated_database.model_copy(update={"rate_limit_per_minute": 100_000})
+
+
+@pytest.fixture
+def agent(chat_settings) -> User:
+    return add_agent(chat_settings, "agent@example.com")
+
+
+def add_agent(settings, email: str) -> User:
+    user = User(email=email, password_hash="not-a-real-hash")
+    with session_scope(settings, write=True) as session:
+        session.add(user)
+    return user
