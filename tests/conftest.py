@@ -13,6 +13,7 @@ from tests.support.databases import (  # noqa: F401 - fixtures for every test
     postgres_database,
     postgres_server,
 )
+from tests.support.fake_llm import fake_llm, fallback_llm  # noqa: F401
 
 
 @pytest.fixture

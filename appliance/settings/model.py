@@ -192,6 +192,8 @@ class Settings(BaseModel):
     disk_free_min_mb: NonNegativeInt = 100
     worker_heartbeat_timeout: Seconds = 30
     scheduler_heartbeat_timeout: Seconds = 60
+    admin_email: str = "admin@localhost"
+    admin_password: SecretStr | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

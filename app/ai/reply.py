@@ -1,0 +1,245 @@
+"""Stream a model's answer, moving on from a failing provider to the next.
+
+Each configured provider is tried at most once per reply, in order, unless
+its circuit breaker is open. A provider that fails before its first token is
+passed over silently; one that fails after tokens were shown makes the
+caller drop them (`Restart`). Every attempt has OPENAI_TIMEOUT from request
+to last token, so a reply takes at most that times the number of providers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import Any, TypeVar
+
+from openai import (
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AsyncStream,
+    RateLimitError,
+)
+
+from app.ai.circuit import circuit_breakers
+from app.ai.events import Delta, Finished, NoProviderAnswered, ReplyEvent, Restart
+from app.ai.handoff import HandoffMarkerFilter
+from app.ai.providers import Provider, client_for, configured_providers
+from app.ai.tokens import estimate_tokens
+from appliance.metrics.definitions import (
+    MODEL_FALLBACKS,
+    MODEL_REQUEST_DURATION,
+    MODEL_REQUESTS,
+    MODEL_TIME_TO_FIRST_TOKEN,
+    MODEL_TOKENS,
+)
+from appliance.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class AttemptFailed(Exception):
+    def __init__(self, outcome: str, detail: str):
+        super().__init__(f"{outcome}: {detail}")
+        self.outcome = outcome
+        self.detail = detail
+
+
+async def stream_reply(
+    settings: Settings, prompt: Sequence[dict[str, str]]
+) -> AsyncIterator[ReplyEvent]:
+    """Yield `Delta`s as the answer arrives, `Restart` when a provider fails
+    mid-answer, and `Finished` last; raise `NoProviderAnswered` otherwise."""
+    providers = configured_providers(settings)
+    if not providers:
+        raise NoProviderAnswered("no model provider is configured")
+
+    reasons = []
+    for position, provider in enumerate(providers):
+        if position > 0:
+            MODEL_FALLBACKS.labels(providers[position - 1].name).inc()
+        breaker = circuit_breakers.for_provider(provider.name, provider.base_url)
+        if not breaker.allows_attempt():
+            MODEL_REQUESTS.labels(provider.name, "circuit_open").inc()
+            logger.debug("model provider=%s skipped: circuit open", provider.name)
+            reasons.append(f"{provider.name}: circuit open")
+            continue
+
+        attempt = ProviderAttempt(provider, prompt)
+        try:
+            async for text in attempt.stream():
+                yield Delta(text)
+        except AttemptFailed as failure:
+            breaker.record_failure()
+            reasons.append(f"{provider.name}: {failure.outcome}")
+            if attempt.shown_text:
+                yield Restart(provider.name)
+            continue
+
+        breaker.record_success()
+        yield attempt.finished()
+        return
+
+    raise NoProviderAnswered("; ".join(reasons))
+
+
+class ProviderAttempt:
+    """One streamed request to one provider, bounded by its timeout."""
+
+    def __init__(self, provider: Provider, prompt: Sequence[dict[str, str]]):
+        self.provider = provider
+        self.prompt = list(prompt)
+        self.handoff = HandoffMarkerFilter()
+        self.received: list[str] = []
+        self.shown: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: Any = None
+        self._started = 0.0
+        self._deadline = 0.0
+
+    @property
+    def shown_text(self) -> str:
+        return "".join(self.shown)
+
+    async def stream(self) -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        self._started = loop.time()
+        self._deadline = self._started + self.provider.timeout
+        try:
+            async for text in self._shown_pieces():
+                yield text
+        except AttemptFailed as failure:
+            self._record_failure(failure)
+            raise
+        self._record_success()
+
+    def finished(self) -> Finished:
+        return Finished(
+            provider=self.provider.name,
+            text=self.shown_text,
+            needs_human=self.handoff.needs_human,
+            input_tokens=self._input_tokens(),
+            output_tokens=self._output_tokens(),
+        )
+
+    async def _shown_pieces(self) -> AsyncIterator[str]:
+        stream = await self._within_deadline(self._open_stream())
+        try:
+            while (
+                chunk := await self._within_deadline(anext(stream, None))
+            ) is not None:
+                shown = self.handoff.feed(self._take_chunk(chunk))
+                if shown:
+                    self.shown.append(shown)
+                    yield shown
+        finally:
+            await stream.close()
+
+        # A stream cut off cleanly between chunks ends like a finished one
+        # would, except that no chunk said it was finished.
+        if self.finish_reason is None:
+            raise AttemptFailed("error", "stream ended before the answer did")
+        tail = self.handoff.flush()
+        if tail:
+            self.shown.append(tail)
+            yield tail
+
+    async def _open_stream(self) -> AsyncStream:
+        return await client_for(self.provider).chat.completions.create(
+            model=self.provider.model,
+            messages=self.prompt,
+            max_tokens=self.provider.max_tokens,
+            temperature=self.provider.temperature,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+
+    async def _within_deadline(self, step: Awaitable[T]) -> T:
+        """Await one step of the attempt, turning every way it fails into
+        `AttemptFailed` with the outcome the metrics count."""
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                return await step
+        except (TimeoutError, APITimeoutError) as exc:
+            detail = f"no answer within {self.provider.timeout:g}s"
+            raise AttemptFailed("timeout", detail) from exc
+        except RateLimitError as exc:
+            raise AttemptFailed("rate_limited", "status 429") from exc
+        except APIStatusError as exc:
+            raise AttemptFailed("error", f"status {exc.status_code}") from exc
+        except (APIError, ValueError) as exc:
+            # ValueError: a chunk that is not JSON.
+            raise AttemptFailed("error", type(exc).__name__) from exc
+
+    def _take_chunk(self, chunk: Any) -> str:
+        """The text in one chunk; notes usage and the finish reason."""
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = chunk.usage
+        choices = getattr(chunk, "choices", None)
+        if not isinstance(choices, list):
+            raise AttemptFailed("error", "a chunk has no choices")
+        if not choices:
+            return ""
+
+        choice = choices[0]
+        self.finish_reason = getattr(choice, "finish_reason", None) or (
+            self.finish_reason
+        )
+        content = getattr(getattr(choice, "delta", None), "content", None)
+        if content is None:
+            return ""
+        if not isinstance(content, str):
+            raise AttemptFailed("error", "a chunk's content is not text")
+        if not self.received:
+            elapsed = asyncio.get_running_loop().time() - self._started
+            MODEL_TIME_TO_FIRST_TOKEN.labels(self.provider.name).observe(elapsed)
+        self.received.append(content)
+        return content
+
+    def _input_tokens(self) -> int:
+        reported = getattr(self.usage, "prompt_tokens", None)
+        if isinstance(reported, int):
+            return reported
+        return sum(estimate_tokens(m.get("content", "")) for m in self.prompt)
+
+    def _output_tokens(self) -> int:
+        reported = getattr(self.usage, "completion_tokens", None)
+        if isinstance(reported, int):
+            return reported
+        return estimate_tokens("".join(self.received))
+
+    def _elapsed(self) -> float:
+        return asyncio.get_running_loop().time() - self._started
+
+    def _record_success(self) -> None:
+        name, duration = self.provider.name, self._elapsed()
+        input_tokens, output_tokens = self._input_tokens(), self._output_tokens()
+        MODEL_REQUESTS.labels(name, "success").inc()
+        MODEL_REQUEST_DURATION.labels(name).observe(duration)
+        MODEL_TOKENS.labels(name, "input").inc(input_tokens)
+        MODEL_TOKENS.labels(name, "output").inc(output_tokens)
+        logger.info(
+            "model provider=%s outcome=success duration=%.3fs tokens_in=%d "
+            "tokens_out=%d handoff=%s",
+            name,
+            duration,
+            input_tokens,
+            output_tokens,
+            self.handoff.needs_human,
+        )
+
+    def _record_failure(self, failure: AttemptFailed) -> None:
+        name, duration = self.provider.name, self._elapsed()
+        MODEL_REQUESTS.labels(name, failure.outcome).inc()
+        MODEL_REQUEST_DURATION.labels(name).observe(duration)
+        logger.warning(
+            "model provider=%s outcome=%s duration=%.3fs after %d tokens: %s",
+            name,
+            failure.outcome,
+            duration,
+            len(self.received),
+            failure.detail,
+        )
