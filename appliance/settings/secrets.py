@@ -40,6 +40,8 @@ def secrets_in_use(settings: Settings) -> Iterator[tuple[str, object]]:
         yield "REDIS_PASSWORD", settings.redis_password
     if settings.grafana_password is not None:
         yield "GRAFANA_PASSWORD", settings.grafana_password
+    if settings.admin_password is not None:
+        yield "ADMIN_PASSWORD", settings.admin_password
 
 
 def find_placeholder_secrets(settings: Settings) -> Iterator[tuple[str, str]]:
