@@ -64,3 +64,33 @@ CHAT_FEED_QUERIES = Counter(
     "customer_service_chat_feed_queries_total",
     "Queries the per-worker message feed ran to deliver live events.",
 )
+
+MODEL_REQUESTS = Counter(
+    "customer_service_model_requests_total",
+    "Model provider attempts, by provider and outcome.",
+    ["provider", "outcome"],
+)
+# A streamed answer takes seconds to a minute; the first token should come
+# within a second or two.
+MODEL_REQUEST_DURATION = Histogram(
+    "customer_service_model_request_duration_seconds",
+    "Time a model provider attempt took, from request to last token or failure.",
+    ["provider"],
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120),
+)
+MODEL_TIME_TO_FIRST_TOKEN = Histogram(
+    "customer_service_model_time_to_first_token_seconds",
+    "Time from a model request to its first streamed token.",
+    ["provider"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+MODEL_TOKENS = Counter(
+    "customer_service_model_tokens_total",
+    "Tokens sent to and received from model providers, by direction.",
+    ["provider", "direction"],
+)
+MODEL_FALLBACKS = Counter(
+    "customer_service_model_fallbacks_total",
+    "Replies that moved on from a provider to the next one.",
+    ["provider"],
+)
