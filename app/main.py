@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.admin import attachments as admin_attachments
 from app.api.admin import auth as admin_auth
 from app.api.admin import users as admin_users
+from app.api.customer import uploads as customer_uploads
 from app.api.errors import install_error_handlers
 from app.api.guards import install_request_guards
 from app.api.metrics import install_metrics
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(customer_uploads.router)
+    app.include_router(admin_attachments.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_users.router)
     install_request_guards(app, settings)

@@ -94,3 +94,13 @@ MODEL_FALLBACKS = Counter(
     "Replies that moved on from a provider to the next one.",
     ["provider"],
 )
+
+UPLOADS_ACCEPTED = Counter(
+    "customer_service_uploads_accepted_total",
+    "Images customers uploaded that were re-encoded and stored.",
+)
+UPLOADS_REJECTED = Counter(
+    "customer_service_uploads_rejected_total",
+    "Uploads refused, by reason: too_large, bad_type, bomb, undecodable, empty.",
+    ["reason"],
+)
