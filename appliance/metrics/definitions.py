@@ -44,6 +44,11 @@ HTTP_REQUESTS_IN_FLIGHT = Gauge(
     "HTTP requests being answered right now, over all live workers.",
     multiprocess_mode="livesum",
 )
+FAQ_LOOKUPS = Counter(
+    "customer_service_faq_lookups_total",
+    "Customer questions looked up in the FAQ, by outcome: hit or miss.",
+    ["outcome"],
+)
 WORKER_RESTARTS = Counter(
     "customer_service_worker_restarts_total",
     "Unplanned restarts of a supervised program (crash or hang).",

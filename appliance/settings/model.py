@@ -189,6 +189,7 @@ class Settings(BaseModel):
     app_factory: str = "app.main:create_app"
     metrics_token: SecretStr | None = None
     access_log: Flag = True
+    faq_match_threshold: float = Field(default=0.35, ge=0, le=1)
     disk_free_min_mb: NonNegativeInt = 100
     worker_heartbeat_timeout: Seconds = 30
     scheduler_heartbeat_timeout: Seconds = 60
