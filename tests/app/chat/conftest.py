@@ -1,4 +1,5 @@
-"""Fixtures the chat and chat API tests share (import them by name)."""
+"""Fixtures for the chat tests; the API tests reuse `chat_test_settings` and
+`add_agent`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from app.db.session import session_scope
 
 @pytest.fixture
 def chat_settings(migrated_database):
+    return chat_test_settings(migrated_database)
+
+
+def chat_test_settings(settings):
     # The customer rate limit is tested on its own; these tests send more.
-    return migrated_database.model_copy(update={"rate_limit_per_minute": 100_000})
+    return settings.model_copy(update={"rate_limit_per_minute": 100_000})
 
 
 @pytest.fixture

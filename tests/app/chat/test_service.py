@@ -14,7 +14,7 @@ from app.chat.service import (
 )
 from app.db.models import Attachment, ConversationStatus
 from app.db.session import session_scope
-from tests.app.chat.fixtures import add_agent, agent, chat_settings  # noqa: F401
+from tests.app.chat.conftest import add_agent
 
 
 def add_upload(settings, conversation_id: int, name: str) -> int:

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from app.chat import agents, answering
+from app.chat.answering import ReplyStored, answer_customer, store_assistant_reply
+from app.chat.service import (
+    add_customer_message,
+    get_conversation,
+    list_messages,
+    start_conversation,
+)
+
+
+async def reply_to(settings, conversation_id: int, body: str) -> list:
+    message, _ = add_customer_message(settings, conversation_id, body)
+    return [
+        event async for event in answer_customer(settings, conversation_id, message)
+    ]
+
+
+async def test_asking_for_a_person_hands_over(chat_settings):
+    conversation, _ = start_conversation(chat_settings, "zh")
+
+    events = await reply_to(chat_settings, conversation.id, "转人工")
+
+    assert [type(event) for event in events] == [ReplyStored]
+    assert events[0].message.sender == "system"
+    stored = get_conversation(chat_settings, conversation.id)
+    assert stored.handoff_reason == "customer_asked"
+
+
+async def test_taken_over_conversation_gets_no_assistant_reply(chat_settings, agent):
+    conversation, _ = start_conversation(chat_settings, "en")
+    agents.take_over(chat_settings, conversation.id, agent)
+
+    events = await reply_to(chat_settings, conversation.id, "hello?")
+
+    assert events == []
+    senders = [m.sender for m in list_messages(chat_settings, conversation.id)]
+    assert senders == ["system", "customer"]
+
+
+async def test_failing_answer_step_keeps_the_message_and_hands_over(
+    chat_settings, monkeypatch
+):
+    async def broken_reply(settings, conversation, message):
+        raise RuntimeError("provider exploded")
+        yield  # an async generator, like the real one
+
+    monkeypatch.setattr(answering, "compose_reply", broken_reply)
+    conversation, _ = start_conversation(chat_settings, "en")
+
+    events = await reply_to(chat_settings, conversation.id, "Where is my order?")
+
+    bodies = [m.body for m in list_messages(chat_settings, conversation.id)]
+    assert bodies[0] == "Where is my order?"
+    assert events[0].message.sender == "system"
+    stored = get_conversation(chat_settings, conversation.id)
+    assert stored.handoff_reason == "providers_failed"
+
+
+async def test_without_an_answer_the_customer_hears_an_agent_will_follow_up(
+    chat_settings,
+):
+    conversation, _ = start_conversation(chat_settings, "zh")
+
+    events = await reply_to(chat_settings, conversation.id, "发票怎么开？")
+
+    assert "客服" in events[0].message.body
+    assert get_conversation(chat_settings, conversation.id).status == "pending"
+
+
+def test_finished_reply_is_dropped_when_an_agent_took_over(chat_settings, agent):
+    conversation, _ = start_conversation(chat_settings, "en")
+    stored = store_assistant_reply(chat_settings, conversation.id, "Hi!", "openai")
+    agents.take_over(chat_settings, conversation.id, agent)
+
+    late = store_assistant_reply(chat_settings, conversation.id, "late", "openai")
+
+    assert (stored.sender, stored.answered_by) == ("assistant", "openai")
+    assert late is None
