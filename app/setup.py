@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from app.auth.bootstrap import ensure_first_admin
 from app.db.migrations import current_revision, upgrade_database
 from appliance.exit_codes import EXIT_OK
 from appliance.settings import Settings
@@ -18,7 +19,9 @@ from appliance.settings import Settings
 logger = logging.getLogger(__name__)
 
 # Steps run after the schema is current, in order: step(settings, fresh).
-FIRST_RUN_STEPS: list[Callable[[Settings, bool], None]] = []
+FIRST_RUN_STEPS: list[Callable[[Settings, bool], None]] = [
+    ensure_first_admin,
+]
 
 
 def prepare_database(settings: Settings) -> int:

@@ -21,6 +21,7 @@ from appliance.settings import Settings, SettingsError, load_settings
 # `appliance` knows the product only by import strings (design.md: imports
 # run one way, from app to appliance).
 MIGRATE_TARGET = "app.setup:prepare_database"
+ADMIN_TARGET = "app.auth.cli:run_admin_command"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=0.8, help="seconds before giving up"
     )
     add_command(commands, "version", "print the version")
+    add_admin_commands(commands)
 
     config = add_command(commands, "config", "check or show the settings")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
@@ -57,6 +59,24 @@ def build_parser() -> argparse.ArgumentParser:
         if action.dest not in ("worker", "scheduler")
     ]
     return parser
+
+
+def add_admin_commands(commands) -> None:
+    admin = add_command(commands, "admin", "manage agent and admin accounts")
+    actions = admin.add_subparsers(dest="admin_command", metavar="ACTION")
+    actions.required = True
+    create = add_command(actions, "create-user", "add an agent or admin account")
+    create.add_argument("--role", choices=("agent", "admin"), default="agent")
+    reset = add_command(
+        actions, "reset-password", "set a new password; ends the account's sessions"
+    )
+    for action in (create, reset):
+        action.add_argument("--email", required=True, help="the account's email")
+        action.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from stdin (else prompt, else generate one)",
+        )
 
 
 def add_command(commands, name: str, summary: str) -> argparse.ArgumentParser:
@@ -100,6 +120,11 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         configure_logging(settings, "cli")
         return load_target(MIGRATE_TARGET)(settings)
+    if args.command == "admin":
+        from appliance.logs.setup import configure_logging
+
+        configure_logging(settings, "cli")
+        return load_target(ADMIN_TARGET)(settings, args)
     if args.command == "serve":
         from appliance.supervision.serve import serve
 

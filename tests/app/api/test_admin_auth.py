@@ -124,7 +124,7 @@ async def test_requests_without_a_token_get_401(migrated_database):
     [
         pytest.param(lambda s, u, sid: unsigned_token(u, sid), id="alg-none"),
         pytest.param(
-            lambda s, u, sid: forged_token(s, u, sid, key="another-key-" + "x" * 32),
+            lambda s, u, sid: forged_token(s, u, sid, key="another-key-" + "x" * 64),
             id="wrong-key",
         ),
         pytest.param(
