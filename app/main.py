@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from app.api import health
 from app.api.admin import attachments as admin_attachments
 from app.api.admin import auth as admin_auth
+from app.api.admin import faq as admin_faq
 from app.api.admin import users as admin_users
 from app.api.customer import uploads as customer_uploads
 from app.api.errors import install_error_handlers
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_attachments.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_users.router)
+    app.include_router(admin_faq.router)
     install_request_guards(app, settings)
     # After the guards, so it wraps them and counts what they refuse.
     install_metrics(app, settings)

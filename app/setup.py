@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from app.auth.bootstrap import ensure_first_admin
 from app.db.migrations import current_revision, upgrade_database
+from app.knowledge.demo import load_demo_faq
 from appliance.exit_codes import EXIT_OK
 from appliance.settings import Settings
 
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 # Steps run after the schema is current, in order: step(settings, fresh).
 FIRST_RUN_STEPS: list[Callable[[Settings, bool], None]] = [
     ensure_first_admin,
+    load_demo_faq,
 ]
 
 
