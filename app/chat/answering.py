@@ -1,8 +1,17 @@
 """The assistant's turn after a customer message.
 
 `answer_customer` yields what the customer should see while the answer is
-made: text deltas as they stream, a restart when a provider failed midway
-and another starts over, and finally the stored assistant or system message.
+made: text deltas as they stream (`Delta`), a `Restart` when a provider
+failed midway and another starts over, and finally the stored assistant or
+system message (`ReplyStored`). The order of attempts:
+
+1. the customer asked for a person: hand over ("customer_asked");
+2. a model provider, grounded in the FAQ and the conversation so far; the
+   model may ask for a person ("model_asked") after answering;
+3. no provider configured or none answered: the best FAQ answer above
+   FAQ_MATCH_THRESHOLD, else a polite notice and a handoff ("no_answer",
+   "providers_failed").
+
 It never raises for a failed answer: the customer then gets a handoff
 message instead of an error. The customer's message is already committed
 when this starts, so nothing here can lose it.
@@ -16,23 +25,32 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
+from app.ai import (
+    Delta,
+    Finished,
+    NoProviderAnswered,
+    Restart,
+    build_prompt,
+    has_model_provider,
+    stream_reply,
+)
 from app.chat.handoff import answered_by_assistant, asks_for_person, hand_over
-from app.chat.service import append_message, get_conversation, lock_conversation
+from app.chat.service import (
+    append_message,
+    get_conversation,
+    lock_conversation,
+    recent_messages,
+)
 from app.db.models import Conversation, Message, MessageSender
 from app.db.session import session_scope
+from app.knowledge.retrieval import best_answer, search_faq
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ReplyDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class ReplyRestart:
-    """The text streamed so far is void; a new answer starts."""
+HISTORY_MESSAGES = 40
+FAQ_GROUNDING = 3
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,7 @@ class ReplyStored:
     message: Message
 
 
-ReplyEvent = ReplyDelta | ReplyRestart | ReplyStored
+ReplyEvent = Delta | Restart | ReplyStored
 
 
 async def answer_customer(
@@ -72,13 +90,69 @@ async def answer_customer(
 async def compose_reply(
     settings: Settings, conversation: Conversation, message: Message
 ) -> AsyncIterator[ReplyEvent]:
-    """Make the assistant's answer.
+    reason = "no_answer"
+    if has_model_provider(settings):
+        try:
+            async for event in model_reply(settings, conversation, message):
+                yield event
+            return
+        except NoProviderAnswered as failure:
+            logger.warning(
+                "conversation %s: no model answered (%s)",
+                conversation.id,
+                failure.reason,
+            )
+            reason = "providers_failed"
 
-    Model providers and FAQ retrieval are not part of this build yet, so
-    every question goes to a person with a polite notice.
-    """
-    async for event in hand_over_events(settings, conversation.id, "no_answer"):
+    async for event in faq_reply(settings, conversation, message, reason):
         yield event
+
+
+async def model_reply(
+    settings: Settings, conversation: Conversation, message: Message
+) -> AsyncIterator[ReplyEvent]:
+    prompt = await run_in_threadpool(grounded_prompt, settings, conversation, message)
+    async for event in stream_reply(settings, prompt):
+        if not isinstance(event, Finished):
+            yield event
+            continue
+        stored = await run_in_threadpool(
+            store_assistant_reply, settings, conversation.id, event.text, event.provider
+        )
+        if stored is None:
+            return
+        yield ReplyStored(stored)
+        if event.needs_human:
+            async for notice in hand_over_events(
+                settings, conversation.id, "model_asked"
+            ):
+                yield notice
+
+
+def grounded_prompt(
+    settings: Settings, conversation: Conversation, message: Message
+) -> list[dict[str, str]]:
+    history = recent_messages(settings, conversation.id, HISTORY_MESSAGES)
+    matches = search_faq(settings, message.body, conversation.language, FAQ_GROUNDING)
+    return build_prompt(settings, history, matches, conversation.language)
+
+
+async def faq_reply(
+    settings: Settings, conversation: Conversation, message: Message, reason: str
+) -> AsyncIterator[ReplyEvent]:
+    """The best FAQ answer, else a handoff for `reason`."""
+    match = await run_in_threadpool(
+        best_answer, settings, message.body, conversation.language
+    )
+    if match is None:
+        async for event in hand_over_events(settings, conversation.id, reason):
+            yield event
+        return
+    stored = await run_in_threadpool(
+        store_assistant_reply, settings, conversation.id, match.answer, "faq"
+    )
+    if stored is not None:
+        yield ReplyStored(stored)
 
 
 async def hand_over_events(

@@ -227,6 +227,20 @@ def list_messages(
         return list(session.exec(query).all())
 
 
+def recent_messages(
+    settings: Settings, conversation_id: int, limit: int
+) -> list[Message]:
+    """The newest `limit` messages, oldest first (for a model's context)."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    with session_scope(settings) as session:
+        return list(reversed(session.exec(query).all()))
+
+
 def attachment_ids_by_message(
     settings: Settings, message_ids: Iterable[int]
 ) -> dict[int, list[int]]:

@@ -19,13 +19,8 @@ from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 
-from app.chat.answering import (
-    ReplyDelta,
-    ReplyEvent,
-    ReplyRestart,
-    ReplyStored,
-    answer_customer,
-)
+from app.ai import Delta, Restart
+from app.chat.answering import ReplyEvent, ReplyStored, answer_customer
 from app.chat.feed import DROPPED, MessageFeed, Subscription
 from app.chat.service import (
     MAX_PAGE,
@@ -133,9 +128,9 @@ async def reply_events(
 
 
 def reply_event(event: ReplyEvent) -> str:
-    if isinstance(event, ReplyDelta):
+    if isinstance(event, Delta):
         return sse("delta", event.text)
-    if isinstance(event, ReplyRestart):
+    if isinstance(event, Restart):
         return sse("restart", "")
     if isinstance(event, ReplyStored):
         return message_event(message_json(event.message))

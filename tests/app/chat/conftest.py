@@ -7,6 +7,7 @@ import pytest
 
 from app.db.models import User
 from app.db.session import session_scope
+from tests.support.fake_llm import fake_llm  # noqa: F401 - a fixture
 
 
 @pytest.fixture

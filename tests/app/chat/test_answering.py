@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from pydantic import SecretStr
+
+from app.ai import Delta
+from app.ai.handoff import HANDOFF_MARKER
 from app.chat import agents, answering
 from app.chat.answering import ReplyStored, answer_customer, store_assistant_reply
 from app.chat.service import (
@@ -8,6 +12,9 @@ from app.chat.service import (
     list_messages,
     start_conversation,
 )
+from app.db.models import FaqEntry
+from app.db.session import session_scope
+from tests.support.fake_llm import FAKE_API_KEY
 
 
 async def reply_to(settings, conversation_id: int, body: str) -> list:
@@ -78,3 +85,80 @@ def test_finished_reply_is_dropped_when_an_agent_took_over(chat_settings, agent)
 
     assert (stored.sender, stored.answered_by) == ("assistant", "openai")
     assert late is None
+
+
+def with_provider(settings, llm):
+    return settings.model_copy(
+        update={
+            "openai_api_key": SecretStr(FAKE_API_KEY),
+            "openai_base_url": llm.base_url,
+            "openai_model": llm.model,
+            "openai_timeout": 5,
+        }
+    )
+
+
+def add_faq(settings, question: str, answer: str, language: str) -> None:
+    with session_scope(settings, write=True) as session:
+        session.add(FaqEntry(question=question, answer=answer, language=language))
+
+
+async def test_model_reply_streams_and_is_stored_with_its_provider(
+    chat_settings, fake_llm
+):
+    fake_llm.reply(["Your order ", "ships today."])
+    settings = with_provider(chat_settings, fake_llm)
+    conversation, _ = start_conversation(settings, "en")
+
+    events = await reply_to(settings, conversation.id, "When does my order ship?")
+
+    assert [e.text for e in events if isinstance(e, Delta)] == [
+        "Your order ",
+        "ships today.",
+    ]
+    stored = events[-1].message
+    assert (stored.sender, stored.body) == ("assistant", "Your order ships today.")
+    assert stored.answered_by == "openai"
+
+
+async def test_failed_provider_falls_back_to_the_faq(chat_settings, fake_llm):
+    fake_llm.fail(500)
+    settings = with_provider(chat_settings, fake_llm)
+    add_faq(settings, "How do I get an invoice?", "Request it on the order page.", "en")
+    conversation, _ = start_conversation(settings, "en")
+
+    events = await reply_to(settings, conversation.id, "how do I get an invoice")
+
+    stored = events[-1].message
+    assert (stored.body, stored.answered_by) == (
+        "Request it on the order page.",
+        "faq",
+    )
+    assert get_conversation(settings, conversation.id).status == "open"
+
+
+async def test_failed_provider_without_faq_hands_over(chat_settings, fake_llm):
+    fake_llm.fail(429)
+    settings = with_provider(chat_settings, fake_llm)
+    conversation, _ = start_conversation(settings, "en")
+
+    events = await reply_to(settings, conversation.id, "Can you fix my router?")
+
+    assert events[-1].message.sender == "system"
+    stored = get_conversation(settings, conversation.id)
+    assert stored.handoff_reason == "providers_failed"
+
+
+async def test_model_asking_for_a_person_hands_over_after_its_answer(
+    chat_settings, fake_llm
+):
+    fake_llm.reply(f"I cannot check that. {HANDOFF_MARKER}")
+    settings = with_provider(chat_settings, fake_llm)
+    conversation, _ = start_conversation(settings, "en")
+
+    events = await reply_to(settings, conversation.id, "Refund my card please")
+
+    senders = [e.message.sender for e in events if isinstance(e, ReplyStored)]
+    assert senders == ["assistant", "system"]
+    stored = get_conversation(settings, conversation.id)
+    assert stored.handoff_reason == "model_asked"
