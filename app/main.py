@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from app.api import health
 from app.api.admin import attachments as admin_attachments
 from app.api.admin import auth as admin_auth
+from app.api.admin import conversations as admin_conversations
 from app.api.admin import faq as admin_faq
 from app.api.admin import users as admin_users
+from app.api.customer import conversations as customer_conversations
 from app.api.customer import uploads as customer_uploads
 from app.api.errors import install_error_handlers
 from app.api.guards import install_request_guards
 from app.api.metrics import install_metrics
+from app.chat.feed import MessageFeed
 from app.db.engine import dispose_engines
 from app.web.static import StaticUI
 from appliance import __version__
@@ -25,6 +28,7 @@ from appliance.settings import Settings, load_settings
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
+    await app.state.chat_feed.stop()
     # Close pooled connections on a graceful stop, so PostgreSQL does not log
     # every worker restart as an unexpected disconnect.
     dispose_engines()
@@ -40,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Started by the first customer event stream, stopped with the worker.
+    app.state.chat_feed = MessageFeed(settings)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(customer_uploads.router)
@@ -47,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_auth.router)
     app.include_router(admin_users.router)
     app.include_router(admin_faq.router)
+    app.include_router(customer_conversations.router)
+    app.include_router(admin_conversations.router)
     install_request_guards(app, settings)
     # After the guards, so it wraps them and counts what they refuse.
     install_metrics(app, settings)

@@ -174,8 +174,9 @@ class MessageFeed:
             self.read_changes, position, watched
         )
         position.advance([message.id for message in messages], time.monotonic())
-        self.deliver_messages(messages, attachments)
+        # States first: "an agent holds it" reads better before their reply.
         self.deliver_states(states)
+        self.deliver_messages(messages, attachments)
 
     def read_start_position(self) -> FeedPosition:
         query = select(Message.id).order_by(Message.id.desc()).limit(START_LOOKBACK)
