@@ -71,6 +71,10 @@ def draft_problems(draft: FaqDraft) -> list[str]:
         problems.append(f"more than {MAX_TAGS} tags")
     if any(len(tag) > MAX_TAG_LENGTH for tag in draft.tags):
         problems.append(f"a tag is longer than {MAX_TAG_LENGTH} characters")
+    texts = (draft.question, draft.answer, *draft.tags)
+    if any("\x00" in text for text in texts):
+        # PostgreSQL text cannot hold it; refuse before anything is stored.
+        problems.append("contains a NUL character")
     return problems
 
 

@@ -112,6 +112,8 @@ def read_json_rows(text: str) -> list[tuple[str, dict]]:
         raise FaqImportInvalid(
             [f"not valid JSON at line {exc.lineno} column {exc.colno}"]
         ) from exc
+    except RecursionError as exc:
+        raise FaqImportInvalid(["JSON nests too deeply"]) from exc
     if not isinstance(items, list):
         raise FaqImportInvalid(["JSON must be a list of entry objects"])
 

@@ -51,8 +51,16 @@ MAX_MATCHES = 10
 # Ids are 32-bit on PostgreSQL; a larger one would be a database error.
 EntryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Language = Literal["zh", "en"]
+# PostgreSQL text cannot hold NUL; refuse it here rather than fail on store.
+WITHOUT_NUL = r"^[^\x00]*$"
 Tag = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=MAX_TAG_LENGTH,
+        pattern=WITHOUT_NUL,
+    ),
 ]
 
 
@@ -72,13 +80,19 @@ class FaqEntryIn(BaseModel):
     question: Annotated[
         str,
         StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_LENGTH
+            strip_whitespace=True,
+            min_length=1,
+            max_length=MAX_QUESTION_LENGTH,
+            pattern=WITHOUT_NUL,
         ),
     ]
     answer: Annotated[
         str,
         StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=MAX_ANSWER_LENGTH
+            strip_whitespace=True,
+            min_length=1,
+            max_length=MAX_ANSWER_LENGTH,
+            pattern=WITHOUT_NUL,
         ),
     ]
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
@@ -136,9 +150,13 @@ class DemoRemoval(BaseModel):
 @router.get("", dependencies=[Depends(require_agent)])
 def list_faq(
     session: ReadSession,
-    q: Annotated[str | None, Query(max_length=MAX_QUESTION_LENGTH)] = None,
+    q: Annotated[
+        str | None, Query(max_length=MAX_QUESTION_LENGTH, pattern=WITHOUT_NUL)
+    ] = None,
     language: Language | None = None,
-    tag: Annotated[str | None, Query(max_length=MAX_TAG_LENGTH)] = None,
+    tag: Annotated[
+        str | None, Query(max_length=MAX_TAG_LENGTH, pattern=WITHOUT_NUL)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FaqPage:

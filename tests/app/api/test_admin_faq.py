@@ -143,6 +143,8 @@ async def test_the_same_question_twice_is_a_conflict(admin):
         {"tags": ["t"] * 21},
         {"tags": ["x" * 41]},
         {"language": "fr"},
+        {"answer": "a\x00b"},
+        {"tags": ["a\x00"]},
     ],
 )
 async def test_entries_beyond_the_limits_are_refused(admin, change):
@@ -170,6 +172,7 @@ async def test_listing_filters_and_pages(admin, migrated_database):
         tagged = await admin.get(FAQ, params={"tag": "发货"})
         too_many = await admin.get(FAQ, params={"limit": 101})
         negative = await admin.get(FAQ, params={"offset": -1})
+        with_nul = await admin.get(FAQ, params={"q": "a\x00"})
 
     assert page.json()["total"] == 16
     assert len(page.json()["items"]) == 5
@@ -179,6 +182,7 @@ async def test_listing_filters_and_pages(admin, migrated_database):
     assert [item["question"] for item in tagged.json()["items"]] == ["多久发货？"]
     assert too_many.status_code == 422
     assert negative.status_code == 422
+    assert with_nul.status_code == 422
 
 
 async def test_match_preview_shows_scores_and_the_threshold(

@@ -110,6 +110,8 @@ def test_one_bad_row_imports_nothing_and_names_the_bad_rows(migrated_database):
          "item 1: answer must be text"),
         (b'["just text"]', "item 1: not an object with question and answer"),
         (b"[{]", "not valid JSON at line 1 column 3"),
+        (b"[" * 100_000, "JSON nests too deeply"),
+        (b"question,answer,language\nq\x00,a,en\n", "row 2: contains a NUL"),
         ("question,answer,language\nq,a,en\n".encode("utf-16"), "not UTF-8"),
     ],
 )  # fmt: skip
