@@ -170,7 +170,9 @@ async def test_events_stream_delivers_an_agent_reply_live(settings):
 
     assert first[0]["event"] == "status"
     messages = [json.loads(e["data"]) for e in live if e["event"] == "message"]
-    assert [(m["sender"], m["body"]) for m in messages] == [("agent", "Hi!")]
+    assert [(m["id"], m["sender"], m["body"]) for m in messages] == [
+        (reply.id, "agent", "Hi!")
+    ]
     statuses = [json.loads(e["data"]) for e in live if e["event"] == "status"]
     assert statuses == [{"status": "pending", "with_agent": True}]
 
