@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,8 +28,13 @@ from appliance.settings import Settings, load_settings
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    feed = app.state.chat_feed
+    # Started now, while the worker runs: by the time the lifespan's shutdown
+    # half runs, uvicorn has already waited for the streams to end.
+    watcher = asyncio.create_task(feed.end_streams_when_draining())
     yield
-    await app.state.chat_feed.stop()
+    watcher.cancel()
+    await feed.stop()
     # Close pooled connections on a graceful stop, so PostgreSQL does not log
     # every worker restart as an unexpected disconnect.
     dispose_engines()

@@ -30,6 +30,7 @@ from app.chat.service import attachment_ids_by_message
 from app.chat.views import customer_state, message_json
 from app.db.models import Conversation, Message
 from app.db.session import session_scope
+from appliance.draining import draining_event
 from appliance.metrics.definitions import CHAT_FEED_QUERIES
 from appliance.settings import Settings
 
@@ -56,6 +57,13 @@ class Subscription:
     # The conversation state this stream last sent, so the feed sends changes.
     last_state: dict | None = None
     dropped: bool = False
+
+    def end(self) -> None:
+        """Close the stream; its client reconnects with Last-Event-ID."""
+        if not self.dropped:
+            self.dropped = True
+            drain(self.queue)
+            self.queue.put_nowait(DROPPED)
 
     def offer(self, item) -> None:
         if self.dropped:
@@ -134,6 +142,19 @@ class MessageFeed:
             yield subscription
         finally:
             self.unsubscribe(subscription)
+
+    def end_all_streams(self) -> None:
+        for watchers in list(self.subscriptions.values()):
+            for subscription in list(watchers):
+                subscription.end()
+
+    async def end_streams_when_draining(self) -> None:
+        await draining_event().wait()
+        logger.info("worker stopping: ending %d event streams", self.stream_count())
+        self.end_all_streams()
+
+    def stream_count(self) -> int:
+        return sum(len(watchers) for watchers in self.subscriptions.values())
 
     def unsubscribe(self, subscription: Subscription) -> None:
         watchers = self.subscriptions.get(subscription.conversation_id, set())

@@ -7,6 +7,7 @@ worker; they all accept from the one kernel queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -14,6 +15,7 @@ import socket
 
 import uvicorn
 
+from appliance.draining import start_draining
 from appliance.exit_codes import EXIT_OK
 from appliance.health.checks import touch_heartbeat
 from appliance.logs.setup import configure_logging
@@ -64,6 +66,8 @@ class HeartbeatServer(uvicorn.Server):
         if self.should_exit and sig == signal.SIGINT:
             self.force_exit = True
         self.should_exit = True
+        with contextlib.suppress(RuntimeError):  # no loop running yet
+            start_draining(asyncio.get_running_loop())
 
 
 def build_uvicorn_config(settings: Settings) -> uvicorn.Config:

@@ -88,3 +88,30 @@ def wait_for_message(arrived: queue.Queue, message_id: int) -> float:
         if message["id"] == message_id:
             return at
     raise AssertionError(f"message {message_id} never reached the stream")
+
+
+def test_open_event_stream_does_not_hold_a_stopping_worker(start_appliance):
+    # With TIMEOUT=120 a stream left open would keep serve alive two minutes;
+    # the worker ends its streams as it starts to stop instead.
+    appliance = start_appliance(TIMEOUT="120")
+    base = appliance.base_url
+    started = httpx.post(
+        f"{base}/api/v1/customer/conversations", json={"language": "zh"}
+    ).json()
+    url = f"{base}/api/v1/customer/conversations/{started['conversation_id']}/events"
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    lines: queue.Queue = queue.Queue()
+
+    def read_stream() -> None:
+        with httpx.stream("GET", url, headers=customer, timeout=60) as response:
+            for line in response.iter_lines():
+                lines.put(line)
+        lines.put(None)  # the server ended the stream
+
+    reader = threading.Thread(target=read_stream, daemon=True)
+    reader.start()
+    wait_until(lambda: lines.get(timeout=10) == "event: status", timeout=10)
+
+    assert appliance.stop(timeout=30) == 0
+    reader.join(10)
+    assert not reader.is_alive()
