@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.ai.providers import close_clients as close_model_clients
 from app.api import health
 from app.api.admin import attachments as admin_attachments
 from app.api.admin import auth as admin_auth
@@ -35,6 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     watcher.cancel()
     await feed.stop()
+    await close_model_clients()
     # Close pooled connections on a graceful stop, so PostgreSQL does not log
     # every worker restart as an unexpected disconnect.
     dispose_engines()

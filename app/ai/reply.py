@@ -3,8 +3,12 @@
 Each configured provider is tried at most once per reply, in order, unless
 its circuit breaker is open. A provider that fails before its first token is
 passed over silently; one that fails after tokens were shown makes the
-caller drop them (`Restart`). Every attempt has OPENAI_TIMEOUT from request
-to last token, so a reply takes at most that times the number of providers.
+caller drop them (`Restart`).
+
+The whole reply, fallbacks included, gets OPENAI_TIMEOUT: with every provider
+down the customer hears about a person within that time. A provider with a
+fallback behind it must start answering within its share of what is left
+(half, with one fallback), so a hanging primary leaves the fallback time.
 """
 
 from __future__ import annotations
@@ -57,8 +61,13 @@ async def stream_reply(
     if not providers:
         raise NoProviderAnswered("no model provider is configured")
 
+    loop = asyncio.get_running_loop()
+    reply_deadline = loop.time() + settings.openai_timeout
     reasons = []
     for position, provider in enumerate(providers):
+        if loop.time() >= reply_deadline:
+            reasons.append(f"{provider.name}: no time left")
+            break
         if position > 0:
             MODEL_FALLBACKS.labels(providers[position - 1].name).inc()
         breaker = circuit_breakers.for_provider(provider.name, provider.base_url)
@@ -68,7 +77,13 @@ async def stream_reply(
             reasons.append(f"{provider.name}: circuit open")
             continue
 
-        attempt = ProviderAttempt(provider, prompt)
+        later = len(providers) - position - 1
+        attempt = ProviderAttempt(
+            provider,
+            prompt,
+            reply_deadline,
+            first_token_share(loop.time(), reply_deadline, later),
+        )
         try:
             async for text in attempt.stream():
                 yield Delta(text)
@@ -86,12 +101,25 @@ async def stream_reply(
     raise NoProviderAnswered("; ".join(reasons))
 
 
-class ProviderAttempt:
-    """One streamed request to one provider, bounded by its timeout."""
+def first_token_share(now: float, reply_deadline: float, later: int) -> float:
+    """When a provider with `later` fallbacks behind it must have started."""
+    return now + (reply_deadline - now) / (later + 1)
 
-    def __init__(self, provider: Provider, prompt: Sequence[dict[str, str]]):
+
+class ProviderAttempt:
+    """One streamed request to one provider, bounded by the reply's deadline."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        prompt: Sequence[dict[str, str]],
+        reply_deadline: float,
+        first_token_deadline: float,
+    ):
         self.provider = provider
         self.prompt = list(prompt)
+        self.reply_deadline = reply_deadline
+        self.first_token_deadline = first_token_deadline
         self.handoff = HandoffMarkerFilter()
         self.received: list[str] = []
         self.shown: list[str] = []
@@ -107,7 +135,7 @@ class ProviderAttempt:
     async def stream(self) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         self._started = loop.time()
-        self._deadline = self._started + self.provider.timeout
+        self._deadline = min(self._started + self.provider.timeout, self.reply_deadline)
         try:
             async for text in self._shown_pieces():
                 yield text
@@ -160,11 +188,13 @@ class ProviderAttempt:
     async def _within_deadline(self, step: Awaitable[T]) -> T:
         """Await one step of the attempt, turning every way it fails into
         `AttemptFailed` with the outcome the metrics count."""
+        # Until the first token, only this provider's share of the time.
+        deadline = self._deadline if self.received else self.first_token_deadline
         try:
-            async with asyncio.timeout_at(self._deadline):
+            async with asyncio.timeout_at(min(deadline, self._deadline)):
                 return await step
         except (TimeoutError, APITimeoutError) as exc:
-            detail = f"no answer within {self.provider.timeout:g}s"
+            detail = f"no answer after {self._elapsed():.1f}s"
             raise AttemptFailed("timeout", detail) from exc
         except RateLimitError as exc:
             raise AttemptFailed("rate_limited", "status 429") from exc

@@ -130,7 +130,7 @@ async def test_primary_error_status_falls_back_without_a_restart(
     assert model_requests("openai", outcome) == before + 1
 
 
-async def test_hanging_primary_is_cut_off_at_the_timeout_and_fallback_answers(
+async def test_hanging_primary_gets_half_the_time_and_fallback_answers(
     data_dir, fake_llm, fallback_llm
 ):
     fake_llm.hang()
@@ -139,24 +139,31 @@ async def test_hanging_primary_is_cut_off_at_the_timeout_and_fallback_answers(
 
     events = await collect(provider_settings(data_dir, fake_llm, fallback_llm))
 
-    assert 0.9 <= time.monotonic() - started < 1.8
+    # OPENAI_TIMEOUT=1: the primary must start within 0.5 s.
+    assert 0.4 <= time.monotonic() - started < 1.0
     assert events[-1].provider == "deepseek"
     assert events[-1].text == FALLBACK_ANSWER
 
 
-async def test_trickling_stream_is_cut_at_the_attempt_deadline(
+async def test_trickling_stream_is_cut_at_the_reply_deadline(
     data_dir, fake_llm, fallback_llm
 ):
-    # Each gap is short, so only the whole-attempt deadline can stop this.
+    # Each gap is short, so only the whole-reply deadline can stop this; by
+    # then no time is left for the fallback, and the caller hands over.
     fake_llm.reply(["slow "] * 20, chunk_delay=0.2)
     fallback_llm.reply(FALLBACK_ANSWER)
     started = time.monotonic()
+    events = []
 
-    events = await collect(provider_settings(data_dir, fake_llm, fallback_llm))
+    with pytest.raises(NoProviderAnswered, match="deepseek: no time left"):
+        async for event in stream_reply(
+            provider_settings(data_dir, fake_llm, fallback_llm), PROMPT
+        ):
+            events.append(event)
 
-    assert time.monotonic() - started < 1.8
-    assert Restart("openai") in events
-    assert texts_after_last_restart(events) == FALLBACK_ANSWER == events[-1].text
+    assert time.monotonic() - started < 1.5
+    assert events[-1] == Restart("openai")
+    assert fallback_llm.request_count == 0
 
 
 async def test_silence_after_the_headers_counts_as_a_timeout(
@@ -221,7 +228,7 @@ async def test_both_failing_raises_no_provider_answered_naming_both(
 
 
 @pytest.mark.slow
-async def test_both_hanging_gives_up_within_two_timeouts(
+async def test_both_hanging_gives_up_within_the_timeout(
     data_dir, fake_llm, fallback_llm
 ):
     fake_llm.hang()
@@ -231,7 +238,7 @@ async def test_both_hanging_gives_up_within_two_timeouts(
     with pytest.raises(NoProviderAnswered, match="openai: timeout; deepseek: timeout"):
         await collect(provider_settings(data_dir, fake_llm, fallback_llm))
 
-    assert time.monotonic() - started < 2.8
+    assert time.monotonic() - started < 1.5
 
 
 async def test_no_configured_provider_raises_at_once(data_dir):
