@@ -2,14 +2,19 @@
 
 The same problem gets the same status and the same body everywhere:
 `{"detail": "<what went wrong and what to do>", "code": "<stable code>"}`.
-Request validation keeps FastAPI's own 422 body, which clients already know.
+A request that fails validation gets the same body with code "invalid" and
+an `errors` list naming each bad field; the rejected values are never echoed
+back, since they may be passwords.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 
@@ -62,5 +67,64 @@ async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
     return error_response(error)
 
 
+async def handle_invalid_request(
+    request: Request, error: RequestValidationError
+) -> JSONResponse:
+    errors = [
+        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+        for item in error.errors()
+    ]
+    body = {"detail": describe_first(errors), "code": Problem.INVALID.code}
+    return JSONResponse({**body, "errors": errors}, status_code=Problem.INVALID.status)
+
+
+def describe_first(errors: list[dict[str, Any]]) -> str:
+    if not errors:
+        return "the request is not valid"
+    where = ".".join(str(part) for part in errors[0]["loc"][1:]) or "request"
+    return f"{where}: {errors[0]['msg']}"
+
+
+# What every error body looks like, for /openapi.json.
+ERROR_BODY_SCHEMA = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg", "type"],
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def openapi_with_error_table(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with its validation error body replaced by ours."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+            schemas.pop("ValidationError", None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(RequestValidationError, handle_invalid_request)
+    app.openapi = lambda: openapi_with_error_table(app)

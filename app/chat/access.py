@@ -16,6 +16,7 @@ from fastapi import Depends, Header
 from sqlmodel import select
 
 from app.api.errors import ApiError, Problem
+from app.api.ids import RowId
 from app.db.models import Conversation
 from app.db.session import ReadSession
 
@@ -53,7 +54,7 @@ def conversation_for_token(session, conversation_id: int, token: str | None):
 
 
 def require_conversation(
-    conversation_id: int,
+    conversation_id: RowId,
     session: ReadSession,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Conversation:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from app.api.ids import RowId
 from app.auth.dependencies import require_agent
 from app.db.models import Attachment, User
 from app.db.session import ReadSession
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 @router.get("/attachments/{attachment_id}")
 def download_attachment(
-    attachment_id: int,
+    attachment_id: RowId,
     agent: Annotated[User, Depends(require_agent)],
     session: ReadSession,
     request: Request,

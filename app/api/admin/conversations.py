@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from app.api.ids import AfterId, RowId
 from app.auth.dependencies import require_agent
 from app.chat import agents
 from app.chat.inbox import MAX_LIMIT, InboxFilter, find_conversations
@@ -59,9 +60,9 @@ def list_conversations(
 @router.get("/{conversation_id}")
 def read_conversation(
     request: Request,
-    conversation_id: int,
+    conversation_id: RowId,
     agent: Agent,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: AfterId = None,
 ) -> dict:
     settings = request.app.state.settings
     conversation = get_conversation(settings, conversation_id)
@@ -74,14 +75,14 @@ def read_conversation(
 
 
 @router.post("/{conversation_id}/take-over")
-def take_over(request: Request, conversation_id: int, agent: Agent) -> dict:
+def take_over(request: Request, conversation_id: RowId, agent: Agent) -> dict:
     settings = request.app.state.settings
     return conversation_json(agents.take_over(settings, conversation_id, agent))
 
 
 @router.post("/{conversation_id}/messages", status_code=201)
 def reply(
-    request: Request, conversation_id: int, agent: Agent, payload: AgentMessage
+    request: Request, conversation_id: RowId, agent: Agent, payload: AgentMessage
 ) -> dict:
     settings = request.app.state.settings
     message = agents.agent_reply(settings, conversation_id, agent, payload.body)
@@ -89,12 +90,12 @@ def reply(
 
 
 @router.post("/{conversation_id}/resolve")
-def resolve(request: Request, conversation_id: int, agent: Agent) -> dict:
+def resolve(request: Request, conversation_id: RowId, agent: Agent) -> dict:
     settings = request.app.state.settings
     return conversation_json(agents.resolve(settings, conversation_id, agent))
 
 
 @router.post("/{conversation_id}/reopen")
-def reopen(request: Request, conversation_id: int, agent: Agent) -> dict:
+def reopen(request: Request, conversation_id: RowId, agent: Agent) -> dict:
     settings = request.app.state.settings
     return conversation_json(agents.reopen(settings, conversation_id, agent))

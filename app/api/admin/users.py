@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from app.api.errors import ApiError, Problem
+from app.api.ids import RowId
 from app.auth.accounts import (
     AccountError,
     DuplicateEmail,
@@ -97,7 +98,7 @@ def add_account(new: NewAccount, request: Request, db: WriteSession) -> Account:
 
 
 @router.patch("/{user_id}")
-def update_account(user_id: int, change: AccountChange, db: WriteSession) -> Account:
+def update_account(user_id: RowId, change: AccountChange, db: WriteSession) -> Account:
     with account_rules():
         user = get_user(db, user_id)
         change_user(db, user, utc_now(), role=change.role, is_active=change.is_active)
@@ -106,7 +107,7 @@ def update_account(user_id: int, change: AccountChange, db: WriteSession) -> Acc
 
 @router.post("/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
 def reset_account_password(
-    user_id: int,
+    user_id: RowId,
     new: NewPassword,
     request: Request,
     reader: ReadSession,

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from app.api.ids import AfterId, LastEventId
 from app.chat.access import CustomerConversation
 from app.chat.answering import answer_in_background
 from app.chat.service import (
@@ -77,7 +78,7 @@ def read_conversation(conversation: CustomerConversation) -> dict:
 def read_messages(
     request: Request,
     conversation: CustomerConversation,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> dict:
     settings = request.app.state.settings
@@ -118,8 +119,8 @@ async def send_message(
 async def follow_conversation(
     request: Request,
     conversation: CustomerConversation,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    after_id: AfterId = None,
+    last_event_id: LastEventId = None,
 ) -> StreamingResponse:
     """Every message and status change, live; resumes after Last-Event-ID."""
     resume_after = last_event_id if last_event_id is not None else after_id

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import ApiError, Problem
+from app.api.ids import RowId
 from app.chat.access import CustomerConversation, bearer_token, conversation_for_token
 from app.db.session import ReadSession, session_scope
 from app.uploads.attachments import (
@@ -97,7 +98,7 @@ async def upload_image(request: Request) -> dict:
 
 @router.get("/conversations/{conversation_id}/attachments/{attachment_id}")
 def download_attachment(
-    attachment_id: int,
+    attachment_id: RowId,
     conversation: CustomerConversation,
     session: ReadSession,
     request: Request,
