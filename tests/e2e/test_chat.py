@@ -115,3 +115,68 @@ def test_open_event_stream_does_not_hold_a_stopping_worker(start_appliance):
     assert appliance.stop(timeout=30) == 0
     reader.join(10)
     assert not reader.is_alive()
+
+
+def sse_events(response) -> list[tuple[str, str]]:
+    """(event, data) pairs of a finished SSE response."""
+    events, name, data = [], None, []
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif not line and name:
+            events.append((name, "\n".join(data)))
+            name, data = None, []
+    return events
+
+
+def ask(base: str, language: str, question: str) -> list[tuple[str, str]]:
+    started = httpx.post(
+        f"{base}/api/v1/customer/conversations", json={"language": language}
+    ).json()
+    headers = {
+        "Authorization": f"Bearer {started['token']}",
+        "Accept": "text/event-stream",
+    }
+    url = f"{base}/api/v1/customer/conversations/{started['conversation_id']}/messages"
+    with httpx.stream(
+        "POST", url, json={"body": question}, headers=headers, timeout=30
+    ) as response:
+        assert response.status_code == 200
+        return sse_events(response)
+
+
+def test_without_a_model_key_the_demo_faq_answers_in_both_languages(
+    start_appliance,
+):
+    appliance = start_appliance()
+
+    chinese = ask(appliance.base_url, "zh", "多久能发货？")
+    english = ask(appliance.base_url, "en", "How long does delivery take?")
+
+    for events in (chinese, english):
+        reply = json.loads(events[-1][1])
+        assert events[-1][0] == "message"
+        assert reply["sender"] == "assistant"
+        assert reply["answered_by"] == "faq"
+    assert "发货" in json.loads(chinese[-1][1])["body"]
+    assert "deliver" in json.loads(english[-1][1])["body"].lower()
+
+
+def test_with_a_model_the_reply_streams_token_by_token(start_appliance, fake_llm):
+    fake_llm.reply("您好，我们通常在两天内发货。")
+    appliance = start_appliance(
+        OPENAI_API_KEY="sk-test-key-for-the-stand-in",
+        OPENAI_BASE_URL=fake_llm.base_url,
+    )
+
+    events = ask(appliance.base_url, "zh", "什么时候发货？")
+
+    deltas = [data for name, data in events if name == "delta"]
+    reply = json.loads(events[-1][1])
+    assert len(deltas) > 5
+    assert "".join(deltas) == reply["body"] == "您好，我们通常在两天内发货。"
+    assert reply["answered_by"] == "openai"
+    prompt = json.dumps(fake_llm.requests[-1], ensure_ascii=False)
+    assert "什么时候发货" in prompt
