@@ -37,6 +37,7 @@ from app.db.models import (
     utc_now,
 )
 from app.db.session import session_scope
+from app.uploads.attachments import attach_to_message
 from appliance.metrics.definitions import CHAT_MESSAGES
 from appliance.settings import Settings
 
@@ -125,7 +126,7 @@ def insert_customer_message(
             body,
             client_message_id=client_message_id,
         )
-        attach(session, conversation_id, message.id, attachment_ids)
+        attach_to_message(session, conversation_id, message.id, attachment_ids)
     return message
 
 
@@ -146,34 +147,6 @@ def reopen_for_assistant(conversation: Conversation) -> None:
     conversation.assigned_agent_id = None
     conversation.handoff_reason = None
     logger.info("conversation %s reopened by the customer", conversation.id)
-
-
-def attach(
-    session: Session, conversation_id: int, message_id: int, ids: Sequence[int]
-) -> None:
-    """Claim unattached uploads of this conversation for the message.
-
-    A conditional update, so two messages racing for one upload cannot both
-    get it: the loser updates fewer rows and its transaction rolls back.
-    """
-    wanted = set(ids)
-    if not wanted:
-        return
-    claimed = session.execute(
-        update(Attachment)
-        .where(
-            Attachment.id.in_(wanted),
-            Attachment.conversation_id == conversation_id,
-            Attachment.message_id.is_(None),
-        )
-        .values(message_id=message_id)
-    )
-    if claimed.rowcount != len(wanted):
-        raise ApiError(
-            Problem.INVALID,
-            "an attachment is not an unattached upload of this conversation;"
-            " upload it again",
-        )
 
 
 def lock_conversation(session: Session, conversation_id: int) -> Conversation:
