@@ -10,12 +10,12 @@ Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid settings,
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from appliance import __version__
 from appliance.exit_codes import EXIT_BAD_CONFIG, EXIT_OK
+from appliance.imports import load_target
 from appliance.settings import Settings, SettingsError, load_settings
 
 # `appliance` knows the product only by import strings (design.md: imports
@@ -138,11 +138,6 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_scheduler(settings)
     raise SystemExit(f"unknown command {args.command}")
-
-
-def load_target(target: str) -> Callable[[Settings], int]:
-    module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Every job the scheduler runs, listed in one place.
 
 To add a job (backups, retention, restore drills), write a function that
-takes the settings and add one ScheduledJob to `scheduled_jobs`.
+takes the settings and add one ScheduledJob to `scheduled_jobs`. The
+product's own jobs come from PRODUCT_JOBS, an import string, because the
+shell does not import the product.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 from apscheduler.triggers.interval import IntervalTrigger
 
 from appliance.health.checks import scheduler_heartbeat_path, touch_heartbeat
+from appliance.imports import load_target
 from appliance.logs.rotation import rotate_logs
 from appliance.scheduler.jobs import ScheduledJob
 from appliance.settings import Settings
 
+PRODUCT_JOBS = "app.housekeeping:scheduled_jobs"
 LOG_ROTATION_CHECK_SECONDS = 30
 # The heartbeat has an executor of its own: a long backup occupying the
 # shared threads must not make a healthy scheduler look dead.
@@ -33,6 +37,10 @@ def rotate_shared_log(settings: Settings) -> None:
 
 
 def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
+    return [*shell_jobs(settings), *load_target(PRODUCT_JOBS)(settings)]
+
+
+def shell_jobs(settings: Settings) -> list[ScheduledJob]:
     return [
         ScheduledJob(
             name="heartbeat",
