@@ -1,4 +1,4 @@
-"""The product's scheduled chores, run by the appliance's scheduler.
+"""The product's scheduled chores (listed in app/jobs.py).
 
 Signed-out and idle sessions and old sign-in failures only need to exist
 while they can still matter; afterwards they are removed so the tables do
@@ -10,18 +10,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, or_
 
 from app.auth.throttle import FAILURE_WINDOW, MAX_LOCK
 from app.db.models import LoginThrottle, UserSession
 from app.db.session import session_scope
-from appliance.scheduler.jobs import ScheduledJob
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-PRUNE_EVERY = timedelta(minutes=10)
 # Ended sessions are kept a day, so "signed out" can still be told apart
 # from "never existed" when someone looks into a complaint.
 ENDED_SESSION_KEPT = timedelta(days=1)
@@ -55,14 +52,3 @@ def prune_sign_in_records(settings: Settings, now: datetime | None = None) -> No
             sessions,
             throttles,
         )
-
-
-def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
-    return [
-        ScheduledJob(
-            name="prune-sign-in-records",
-            run=prune_sign_in_records,
-            trigger=IntervalTrigger(seconds=PRUNE_EVERY.total_seconds()),
-            exclusive=True,
-        )
-    ]

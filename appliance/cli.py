@@ -21,6 +21,8 @@ from appliance.settings import Settings, SettingsError, load_settings
 # `appliance` knows the product only by import strings (design.md: imports
 # run one way, from app to appliance).
 MIGRATE_TARGET = "app.setup:prepare_database"
+# Started by `serve` and the scheduler, never by hand: hidden from --help.
+HIDDEN_COMMANDS = ("worker", "scheduler", "job")
 ADMIN_TARGET = "app.auth.cli:run_admin_command"
 
 
@@ -50,13 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_command(config_commands, "check", "validate settings; exit 2 if invalid")
     add_command(config_commands, "show", "print the settings, secrets masked")
 
-    # Started by `serve` itself, never by hand: hidden from --help.
     commands.add_parser("worker")
     commands.add_parser("scheduler")
+    commands.add_parser("job").add_argument("target")
     commands._choices_actions = [
         action
         for action in commands._choices_actions
-        if action.dest not in ("worker", "scheduler")
+        if action.dest not in HIDDEN_COMMANDS
     ]
     return parser
 
@@ -133,6 +135,10 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from appliance.supervision.worker import run_worker
 
         return run_worker(settings)
+    if args.command == "job":
+        from appliance.scheduler.isolation import run_job_here
+
+        return run_job_here(settings, args.target)
     if args.command == "scheduler":
         from appliance.scheduler.process import run_scheduler
 

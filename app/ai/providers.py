@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-
-from openai import AsyncOpenAI, Timeout
+from typing import TYPE_CHECKING
 
 from appliance.settings import Settings
 from appliance.settings.secrets import looks_like_placeholder
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 # Connecting is quick or hopeless; the rest of OPENAI_TIMEOUT is for answering.
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -67,6 +69,9 @@ _clients: dict[str, tuple[Provider, asyncio.AbstractEventLoop, AsyncOpenAI]] = {
 
 
 def client_for(provider: Provider) -> AsyncOpenAI:
+    # Imported here, when a provider is first used: see app/ai/__init__.py.
+    from openai import AsyncOpenAI, Timeout
+
     loop = asyncio.get_running_loop()
     cached = _clients.get(provider.name)
     if cached is not None and cached[0] == provider and cached[1] is loop:

@@ -32,7 +32,6 @@ from app.ai import (
     Restart,
     build_prompt,
     has_model_provider,
-    stream_reply,
 )
 from app.chat.handoff import answered_by_assistant, asks_for_person, hand_over
 from app.chat.service import (
@@ -111,6 +110,8 @@ async def compose_reply(
 async def model_reply(
     settings: Settings, conversation: Conversation, message: Message
 ) -> AsyncIterator[ReplyEvent]:
+    from app.ai.reply import stream_reply  # the SDK, only once a model is used
+
     prompt = await run_in_threadpool(grounded_prompt, settings, conversation, message)
     async for event in stream_reply(settings, prompt):
         if not isinstance(event, Finished):

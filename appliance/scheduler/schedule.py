@@ -16,7 +16,7 @@ from appliance.logs.rotation import rotate_logs
 from appliance.scheduler.jobs import ScheduledJob
 from appliance.settings import Settings
 
-PRODUCT_JOBS = "app.housekeeping:scheduled_jobs"
+PRODUCT_JOBS = "app.jobs:scheduled_jobs"
 LOG_ROTATION_CHECK_SECONDS = 30
 # The heartbeat has an executor of its own: a long backup occupying the
 # shared threads must not make a healthy scheduler look dead.

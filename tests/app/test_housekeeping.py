@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.db.models import LoginThrottle, UserSession
 from app.db.session import session_scope
 from app.housekeeping import prune_sign_in_records
+from app.setup import prepare_database
+from appliance.scheduler.isolation import JobProcessFailed, in_child_process
 from appliance.scheduler.schedule import scheduled_jobs
 from appliance.settings import Settings
 from tests.support.accounts import create_account
+from tests.support.databases import database_environment
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -68,3 +74,36 @@ def test_prune_keeps_what_can_still_matter(migrated_database):
 def test_scheduler_runs_the_product_jobs_too(data_dir):
     names = [job.name for job in scheduled_jobs(Settings(data_dir=data_dir))]
     assert names == ["heartbeat", "log-rotation", "prune-sign-in-records"]
+
+
+def test_product_jobs_load_without_the_database_layer():
+    # The scheduler reads the job list at start; the jobs' imports happen in
+    # the child that runs each one.
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, app.jobs; print('sqlalchemy' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip() == "False"
+
+
+def test_isolated_job_runs_in_a_child_and_reports_failure(any_database, monkeypatch):
+    settings = any_database
+    monkeypatch.setenv("ENV_FILE", "/nonexistent/.env")
+    for name, value in database_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    assert prepare_database(settings) == 0
+    user = create_account(settings)
+    add_session(settings, user, timedelta(days=3), timedelta(days=2))
+
+    in_child_process("app.housekeeping:prune_sign_in_records")(settings)
+
+    with session_scope(settings) as session:
+        assert session.exec(select(UserSession)).all() == []
+    with pytest.raises(JobProcessFailed, match="exited 1"):
+        in_child_process("app.housekeeping:no_such_job")(settings)

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from appliance.cli import build_parser, main
+from appliance.cli import HIDDEN_COMMANDS, build_parser, main
 from tests.support.commands import run_appliance
 
 SECRET = "s3cret-value-that-must-not-leak-0123456789"
@@ -69,7 +69,7 @@ def public_commands() -> list[list[str]]:
     commands = []
     for action in build_parser()._subparsers._group_actions:
         for name, sub in action.choices.items():
-            if name in ("worker", "scheduler"):
+            if name in HIDDEN_COMMANDS:
                 continue
             nested = [
                 a for a in sub._actions if a.__class__.__name__.endswith("Parsers")
