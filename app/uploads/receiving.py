@@ -1,9 +1,9 @@
-"""Read an upload's multipart body without letting it grow past MAX_FILE_SIZE.
+"""Read an upload's multipart body: one `file` and the `conversation_id`.
 
-The body is counted as it arrives and refused the moment it passes the cap,
-so a client cannot make a worker spool more than the cap to disk. (The
-request guards in app.api.body_limit apply the same cap to every route; this
-one keeps the upload route safe on its own.)
+The body's size is capped before the route sees it: app.api.body_limit
+refuses a declared oversize unread and stops a chunked body the moment it
+passes MAX_FILE_SIZE plus the form's framing. Here a cap hit while parsing
+becomes the upload's own 413, which says MAX_FILE_SIZE.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
-from starlette.types import Message, Receive
 
 from app.api.errors import ApiError, Problem
 from appliance.settings import Settings
 
-# Multipart framing and the conversation_id field around the file itself.
-FORM_ALLOWANCE = 64 * 1024
 # Up to 18 ASCII digits: always fits the database's 64-bit ids.
 ID_PATTERN = re.compile(r"\d{1,18}", re.ASCII)
 
@@ -43,35 +40,10 @@ def too_large(settings: Settings) -> ApiError:
     )
 
 
-def capped(receive: Receive, limit: int, settings: Settings) -> Receive:
-    received = 0
-
-    async def receive_within_limit() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise too_large(settings)
-        return message
-
-    return receive_within_limit
-
-
-def check_declared_length(request: Request, limit: int, settings: Settings) -> None:
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise too_large(settings)
-
-
 async def receive_upload(request: Request, settings: Settings) -> ReceivedUpload:
     """The form's `file` and `conversation_id`; ApiError for anything else."""
-    limit = settings.max_file_size + FORM_ALLOWANCE
-    check_declared_length(request, limit, settings)
-
-    counted = Request(request.scope, capped(request.receive, limit, settings))
     try:
-        form = await counted.form(max_files=1, max_fields=4)
+        form = await request.form(max_files=1, max_fields=4)
     except HTTPException as error:
         if error.status_code == 413:
             raise too_large(settings) from None
