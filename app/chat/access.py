@@ -42,15 +42,19 @@ def conversation_for_token(session, conversation_id: int, token: str | None):
     """The conversation if `token` opens it, else None (never says which)."""
     if not token:
         return None
-    digest = hash_conversation_token(token)
     conversation = session.exec(
         select(Conversation).where(Conversation.id == conversation_id)
     ).first()
-    if conversation is None:
-        return None
-    if not hmac.compare_digest(conversation.public_token_hash, digest):
+    if conversation is None or not token_opens(conversation, token):
         return None
     return conversation
+
+
+def token_opens(conversation: Conversation, token: str | None) -> bool:
+    if not token:
+        return False
+    digest = hash_conversation_token(token)
+    return hmac.compare_digest(conversation.public_token_hash, digest)
 
 
 def require_conversation(

@@ -35,8 +35,8 @@ from app.ai import (
 )
 from app.chat.handoff import answered_by_assistant, asks_for_person, hand_over
 from app.chat.service import (
+    CustomerTurn,
     append_message,
-    get_conversation,
     lock_conversation,
     recent_messages,
 )
@@ -60,11 +60,22 @@ class ReplyStored:
 ReplyEvent = Delta | Restart | ReplyStored
 
 
+def context_size(settings: Settings) -> int:
+    """How many recent messages to read with the customer's (for a model)."""
+    return HISTORY_MESSAGES if has_model_provider(settings) else 0
+
+
 async def answer_customer(
-    settings: Settings, conversation_id: int, message: Message
+    settings: Settings, turn: CustomerTurn
 ) -> AsyncIterator[ReplyEvent]:
-    """The assistant's reply to `message`, or a handoff; nothing when not ours."""
-    conversation = await run_in_threadpool(get_conversation, settings, conversation_id)
+    """The assistant's reply to the turn's message, or a handoff; nothing
+    when the conversation is not the assistant's.
+
+    The turn's conversation is as it stood when the message was stored; an
+    agent who takes it over after that still wins (see store_assistant_reply).
+    """
+    conversation, message = turn.conversation, turn.message
+    conversation_id = conversation.id
     if not answered_by_assistant(conversation):
         return
 
@@ -76,7 +87,7 @@ async def answer_customer(
         return
 
     try:
-        async for event in compose_reply(settings, conversation, message):
+        async for event in compose_reply(settings, turn):
             yield event
     except Exception:
         logger.exception("conversation %s: answering failed", conversation_id)
@@ -87,12 +98,13 @@ async def answer_customer(
 
 
 async def compose_reply(
-    settings: Settings, conversation: Conversation, message: Message
+    settings: Settings, turn: CustomerTurn
 ) -> AsyncIterator[ReplyEvent]:
+    conversation, message = turn.conversation, turn.message
     reason = "no_answer"
     if has_model_provider(settings):
         try:
-            async for event in model_reply(settings, conversation, message):
+            async for event in model_reply(settings, turn):
                 yield event
             return
         except NoProviderAnswered as failure:
@@ -108,11 +120,12 @@ async def compose_reply(
 
 
 async def model_reply(
-    settings: Settings, conversation: Conversation, message: Message
+    settings: Settings, turn: CustomerTurn
 ) -> AsyncIterator[ReplyEvent]:
     from app.ai.reply import stream_reply  # the SDK, only once a model is used
 
-    prompt = await run_in_threadpool(grounded_prompt, settings, conversation, message)
+    conversation = turn.conversation
+    prompt = await run_in_threadpool(grounded_prompt, settings, turn)
     async for event in stream_reply(settings, prompt):
         if not isinstance(event, Finished):
             yield event
@@ -130,11 +143,14 @@ async def model_reply(
                 yield notice
 
 
-def grounded_prompt(
-    settings: Settings, conversation: Conversation, message: Message
-) -> list[dict[str, str]]:
-    history = recent_messages(settings, conversation.id, HISTORY_MESSAGES)
-    matches = search_faq(settings, message.body, conversation.language, FAQ_GROUNDING)
+def grounded_prompt(settings: Settings, turn: CustomerTurn) -> list[dict[str, str]]:
+    conversation = turn.conversation
+    history = turn.history or recent_messages(
+        settings, conversation.id, HISTORY_MESSAGES
+    )
+    matches = search_faq(
+        settings, turn.message.body, conversation.language, FAQ_GROUNDING
+    )
     return build_prompt(settings, history, matches, conversation.language)
 
 
@@ -189,12 +205,10 @@ def store_assistant_reply(
         )
 
 
-async def answer_in_background(
-    settings: Settings, conversation_id: int, message: Message
-) -> None:
+async def answer_in_background(settings: Settings, turn: CustomerTurn) -> None:
     """Answer when nobody waits on the stream; the events stream shows it."""
     try:
-        async for _event in answer_customer(settings, conversation_id, message):
+        async for _event in answer_customer(settings, turn):
             pass
     except Exception:
-        logger.exception("conversation %s: answering failed", conversation_id)
+        logger.exception("conversation %s: answering failed", turn.conversation.id)

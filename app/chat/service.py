@@ -22,12 +22,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import exc, func, update
 from sqlmodel import Session, select
 
 from app.api.errors import ApiError, Problem
-from app.chat.access import hash_conversation_token, new_conversation_token
+from app.chat.access import (
+    hash_conversation_token,
+    new_conversation_token,
+    token_opens,
+)
 from app.db.models import (
     Attachment,
     Conversation,
@@ -81,65 +86,88 @@ def check_body(body: str) -> str:
     return body
 
 
+class CustomerTurn(NamedTuple):
+    """A customer's stored message and the conversation as it then stood."""
+
+    message: Message
+    created: bool  # False for a retried send answered with the first copy
+    conversation: Conversation
+    history: tuple[Message, ...] = ()  # the newest messages, when asked for
+
+
 def add_customer_message(
     settings: Settings,
     conversation_id: int,
     body: str,
     client_message_id: str | None = None,
     attachment_ids: Sequence[int] = (),
-) -> tuple[Message, bool]:
-    """Store the customer's message; (message, False) for a retried send."""
+    token: str | None = None,
+    check_token: bool = False,
+    history: int = 0,
+) -> CustomerTurn:
+    """Store the customer's message in one write transaction.
+
+    With `check_token`, the conversation must open with `token` (else 404,
+    nothing written): the API's callers hold only the token. A retried send
+    (same `client_message_id`) answers with the stored message. `history`
+    asks for that many of the newest messages, read in the same transaction.
+    """
     check_body(body)
-    if client_message_id is not None:
-        stored = find_by_client_id(settings, conversation_id, client_message_id)
-        if stored is not None:
-            return stored, False
     try:
-        message = insert_customer_message(
-            settings, conversation_id, body, client_message_id, attachment_ids
-        )
+        with session_scope(settings, write=True) as session:
+            conversation = lock_conversation(session, conversation_id)
+            if check_token and not token_opens(conversation, token):
+                raise ApiError(Problem.NOT_FOUND, "no such conversation for this token")
+            stored = find_by_client_id(session, conversation_id, client_message_id)
+            if stored is not None:
+                return CustomerTurn(stored, False, conversation)
+            message = insert_customer_message(
+                session, conversation, body, client_message_id, attachment_ids
+            )
+            recent = newest_messages(session, conversation_id, history)
+            return CustomerTurn(message, True, conversation, tuple(recent))
     except exc.IntegrityError:
-        # Two copies of the same send raced past the lookup above; the
-        # unique constraint let one in, and that one is the answer.
-        stored = find_by_client_id(settings, conversation_id, client_message_id)
-        if stored is None:
+        # On PostgreSQL two copies of the same send can both miss the lookup;
+        # the unique constraint let one in, and that one is the answer.
+        with session_scope(settings) as session:
+            stored = find_by_client_id(session, conversation_id, client_message_id)
+            conversation = session.get(Conversation, conversation_id)
+        if stored is None or conversation is None:
             raise
-        return stored, False
-    return message, True
+        return CustomerTurn(stored, False, conversation)
 
 
 def insert_customer_message(
-    settings: Settings,
-    conversation_id: int,
+    session: Session,
+    conversation: Conversation,
     body: str,
     client_message_id: str | None,
     attachment_ids: Sequence[int],
 ) -> Message:
-    with session_scope(settings, write=True) as session:
-        conversation = lock_conversation(session, conversation_id)
-        if conversation.status == ConversationStatus.RESOLVED:
-            reopen_for_assistant(conversation)
-        message = append_message(
-            session,
-            conversation,
-            MessageSender.CUSTOMER,
-            body,
-            client_message_id=client_message_id,
-        )
-        attach_to_message(session, conversation_id, message.id, attachment_ids)
+    if conversation.status == ConversationStatus.RESOLVED:
+        reopen_for_assistant(conversation)
+    message = append_message(
+        session,
+        conversation,
+        MessageSender.CUSTOMER,
+        body,
+        client_message_id=client_message_id,
+    )
+    attach_to_message(session, conversation.id, message.id, attachment_ids)
     return message
 
 
 def find_by_client_id(
-    settings: Settings, conversation_id: int, client_message_id: str | None
+    session: Session, conversation_id: int, client_message_id: str | None
 ) -> Message | None:
-    with session_scope(settings) as session:
-        return session.exec(
-            select(Message).where(
-                Message.conversation_id == conversation_id,
-                Message.client_message_id == client_message_id,
-            )
-        ).first()
+    if client_message_id is None:
+        return None
+    return session.exec(
+        select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.client_message_id == client_message_id,
+        )
+    ).first()
 
 
 def reopen_for_assistant(conversation: Conversation) -> None:
@@ -156,14 +184,16 @@ def lock_conversation(session: Session, conversation_id: int) -> Conversation:
     already holds the whole database), which orders this conversation's
     messages by commit.
     """
-    touched = session.execute(
+    conversation = session.scalars(
         update(Conversation)
         .where(Conversation.id == conversation_id)
         .values(updated_at=utc_now())
-    )
-    if touched.rowcount == 0:
+        .returning(Conversation),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if conversation is None:
         raise ApiError(Problem.NOT_FOUND, f"no conversation {conversation_id}")
-    return session.get(Conversation, conversation_id, populate_existing=True)
+    return conversation
 
 
 def append_message(
@@ -204,14 +234,22 @@ def recent_messages(
     settings: Settings, conversation_id: int, limit: int
 ) -> list[Message]:
     """The newest `limit` messages, oldest first (for a model's context)."""
+    with session_scope(settings) as session:
+        return newest_messages(session, conversation_id, limit)
+
+
+def newest_messages(
+    session: Session, conversation_id: int, limit: int
+) -> list[Message]:
+    if limit <= 0:
+        return []
     query = (
         select(Message)
         .where(Message.conversation_id == conversation_id)
         .order_by(Message.id.desc())
         .limit(limit)
     )
-    with session_scope(settings) as session:
-        return list(reversed(session.exec(query).all()))
+    return list(reversed(session.exec(query).all()))
 
 
 def attachment_ids_by_message(

@@ -24,12 +24,12 @@ from app.chat.answering import ReplyEvent, ReplyStored, answer_customer
 from app.chat.feed import DROPPED, MessageFeed, Subscription
 from app.chat.service import (
     MAX_PAGE,
+    CustomerTurn,
     attachment_ids_by_message,
     get_conversation,
     list_messages,
 )
 from app.chat.views import conversation_state, message_json
-from app.db.models import Message
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -113,18 +113,16 @@ async def live_events(
             yield message_event(payload)
 
 
-async def reply_events(
-    settings: Settings, conversation_id: int, message: Message
-) -> AsyncIterator[str]:
+async def reply_events(settings: Settings, turn: CustomerTurn) -> AsyncIterator[str]:
     """`stored` (the customer's message), then the answer's events."""
-    yield sse("stored", message_json(message), message.id)
+    yield sse("stored", message_json(turn.message), turn.message.id)
     try:
-        async for event in answer_customer(settings, conversation_id, message):
+        async for event in answer_customer(settings, turn):
             yield reply_event(event)
     except Exception:
         # The message is stored and the events stream will show what follows;
         # the customer gets a stream that ends, never an error.
-        logger.exception("conversation %s: reply stream failed", conversation_id)
+        logger.exception("conversation %s: reply stream failed", turn.conversation.id)
 
 
 def reply_event(event: ReplyEvent) -> str:

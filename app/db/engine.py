@@ -180,12 +180,15 @@ def prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def begin_sqlite_transaction(connection: Connection) -> None:
-    if connection.get_execution_options().get(READ_ONLY_OPTION, False):
-        connection.exec_driver_sql("PRAGMA query_only = ON")
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("PRAGMA query_only = OFF")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    # The pooled connection remembers its mode: one statement less per
+    # transaction while a connection keeps serving the same side.
+    if connection.info.get(READ_ONLY_OPTION) is not read_only:
+        connection.exec_driver_sql(
+            f"PRAGMA query_only = {'ON' if read_only else 'OFF'}"
+        )
+        connection.info[READ_ONLY_OPTION] = read_only
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def build_postgres_engine(settings: Settings) -> Engine:

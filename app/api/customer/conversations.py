@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from app.api.ids import AfterId, LastEventId
-from app.chat.access import CustomerConversation
-from app.chat.answering import answer_in_background
+from app.api.ids import AfterId, LastEventId, RowId
+from app.chat.access import CustomerConversation, bearer_token
+from app.chat.answering import answer_in_background, context_size
 from app.chat.service import (
     MAX_BODY_CHARS,
     add_customer_message,
@@ -87,31 +87,41 @@ def read_messages(
     return {"messages": [message_json(m, attachments.get(m.id)) for m in messages]}
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=202)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=202,
+    responses={404: {"description": "No such conversation for this token"}},
+)
 async def send_message(
     request: Request,
-    conversation: CustomerConversation,
+    conversation_id: RowId,
     payload: NewMessage,
     background: BackgroundTasks,
+    authorization: Annotated[str | None, Header()] = None,
 ):
+    # The token is checked inside the transaction that stores the message:
+    # one trip to the database before the reply can start.
     settings = request.app.state.settings
-    message, created = await run_in_threadpool(
+    turn = await run_in_threadpool(
         add_customer_message,
         settings,
-        conversation.id,
+        conversation_id,
         payload.body,
         payload.client_message_id,
         payload.attachment_ids,
+        token=bearer_token(authorization),
+        check_token=True,
+        history=context_size(settings),
     )
-    body = message_json(message, payload.attachment_ids if created else None)
-    if not created:
+    body = message_json(turn.message, payload.attachment_ids if turn.created else None)
+    if not turn.created:
         return JSONResponse(body, status_code=202)
     if "text/event-stream" in request.headers.get("accept", ""):
-        events = reply_events(settings, conversation.id, message)
+        events = reply_events(settings, turn)
         return StreamingResponse(
             events, media_type="text/event-stream", headers=SSE_HEADERS
         )
-    background.add_task(answer_in_background, settings, conversation.id, message)
+    background.add_task(answer_in_background, settings, turn)
     return JSONResponse(body, status_code=202, background=background)
 
 

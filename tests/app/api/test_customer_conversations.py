@@ -103,7 +103,7 @@ async def test_message_is_kept_when_the_answer_step_blows_up(settings, monkeypat
     def explode(*args):
         raise RuntimeError("answering broke before it began")
 
-    monkeypatch.setattr(answering, "get_conversation", explode)
+    monkeypatch.setattr(answering, "answered_by_assistant", explode)
     async with client_for(create_app(settings)) as client:
         conversation_id, auth = await start(client)
         url = f"/api/v1/customer/conversations/{conversation_id}/messages"

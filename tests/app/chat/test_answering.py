@@ -18,10 +18,8 @@ from tests.support.fake_llm import FAKE_API_KEY
 
 
 async def reply_to(settings, conversation_id: int, body: str) -> list:
-    message, _ = add_customer_message(settings, conversation_id, body)
-    return [
-        event async for event in answer_customer(settings, conversation_id, message)
-    ]
+    turn = add_customer_message(settings, conversation_id, body)
+    return [event async for event in answer_customer(settings, turn)]
 
 
 async def test_asking_for_a_person_hands_over(chat_settings):

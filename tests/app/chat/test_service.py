@@ -51,9 +51,10 @@ def test_start_conversation_refuses_an_unknown_language(chat_settings):
 def test_customer_message_is_committed_and_dates_the_conversation(chat_settings):
     conversation, _ = start_conversation(chat_settings, "zh")
 
-    message, created = add_customer_message(chat_settings, conversation.id, "你好")
+    turn = add_customer_message(chat_settings, conversation.id, "你好")
+    message = turn.message
 
-    assert created
+    assert turn.created
     assert [m.body for m in list_messages(chat_settings, conversation.id)] == ["你好"]
     stored = get_conversation(chat_settings, conversation.id)
     assert stored.last_message_at == message.created_at
@@ -62,14 +63,42 @@ def test_customer_message_is_committed_and_dates_the_conversation(chat_settings)
 def test_retried_send_returns_the_stored_message(chat_settings):
     conversation, _ = start_conversation(chat_settings, "zh")
 
-    first, created = add_customer_message(chat_settings, conversation.id, "hi", "c-1")
-    again, created_again = add_customer_message(
-        chat_settings, conversation.id, "hi", "c-1"
+    first = add_customer_message(chat_settings, conversation.id, "hi", "c-1")
+    again = add_customer_message(chat_settings, conversation.id, "hi", "c-1")
+
+    assert (first.created, again.created) == (True, False)
+    assert again.message.id == first.message.id
+    assert len(list_messages(chat_settings, conversation.id)) == 1
+
+
+def test_turn_carries_the_newest_messages_read_with_it(chat_settings):
+    conversation, _ = start_conversation(chat_settings, "zh")
+    for body in ("one", "two"):
+        add_customer_message(chat_settings, conversation.id, body)
+
+    turn = add_customer_message(chat_settings, conversation.id, "three", history=2)
+    quiet = add_customer_message(chat_settings, conversation.id, "four")
+
+    assert [m.body for m in turn.history] == ["two", "three"]
+    assert quiet.history == ()
+
+
+@pytest.mark.parametrize("token", [None, "", "not-the-token"])
+def test_customer_message_needs_the_conversations_token(chat_settings, token):
+    conversation, right = start_conversation(chat_settings, "zh")
+
+    with pytest.raises(ApiError) as refused:
+        add_customer_message(
+            chat_settings, conversation.id, "hi", token=token, check_token=True
+        )
+    turn = add_customer_message(
+        chat_settings, conversation.id, "hi", token=right, check_token=True
     )
 
-    assert (created, created_again) == (True, False)
-    assert again.id == first.id
-    assert len(list_messages(chat_settings, conversation.id)) == 1
+    assert refused.value.problem.status == 404
+    assert [m.id for m in list_messages(chat_settings, conversation.id)] == [
+        turn.message.id
+    ]
 
 
 @pytest.mark.parametrize("body", ["", "   ", "x" * 4001])
@@ -86,9 +115,9 @@ def test_message_claims_its_conversations_unattached_uploads(chat_settings):
     mine = add_upload(chat_settings, conversation.id, "a.png")
     theirs = add_upload(chat_settings, other.id, "b.png")
 
-    message, _ = add_customer_message(
+    message = add_customer_message(
         chat_settings, conversation.id, "see", attachment_ids=[mine]
-    )
+    ).message
     with pytest.raises(ApiError):
         add_customer_message(chat_settings, conversation.id, "x", None, [theirs])
     with pytest.raises(ApiError):
@@ -104,7 +133,7 @@ def test_message_claims_its_conversations_unattached_uploads(chat_settings):
 def test_list_messages_pages_after_an_id(chat_settings):
     conversation, _ = start_conversation(chat_settings, "en")
     ids = [
-        add_customer_message(chat_settings, conversation.id, f"m{i}")[0].id
+        add_customer_message(chat_settings, conversation.id, f"m{i}").message.id
         for i in range(5)
     ]
 

@@ -147,6 +147,20 @@ def test_a_write_after_a_read_on_the_same_connection_succeeds(migrated_database)
         assert session.scalar(select(func.count()).select_from(FaqEntry)) == 1
 
 
+def test_a_read_after_a_write_on_the_same_connection_is_read_only(
+    migrated_database,
+):
+    for _ in range(2):
+        with session_scope(migrated_database, write=True) as session:
+            session.add(FaqEntry(question="q", answer="a"))
+        with (
+            pytest.raises(DBAPIError, match=r"read-?only"),
+            session_scope(migrated_database) as session,
+        ):
+            session.add(FaqEntry(question="r", answer="b"))
+            session.flush()
+
+
 def test_read_engine_shares_the_write_engines_pool(migrated_database):
     assert read_engine(migrated_database).pool is write_engine(migrated_database).pool
 
