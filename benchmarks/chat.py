@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from benchmarks.open_loop import http_post, percentile, run_open_loop
 from benchmarks.wrk import run_wrk
 from tests.support.appliance_process import ApplianceProcess, appliance_env
 from tests.support.fake_llm import FakeLLMServer
@@ -169,45 +170,32 @@ def measure_streams(count: int, seconds: int) -> None:
 
 async def faq_latencies(base_url: str, rate: int, seconds: int) -> list[float]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        conversations = []
+        requests = []
         for _ in range(20):
             reply = await client.post("/api/v1/customer/conversations", json={})
-            conversations.append(reply.json())
-        latencies: list[float] = []
-
-        async def one(number: int) -> None:
-            conversation = conversations[number % len(conversations)]
-            url = f"/api/v1/customer/conversations/{conversation['conversation_id']}"
+            started = reply.json()
             headers = {
-                "Authorization": f"Bearer {conversation['token']}",
+                "Authorization": f"Bearer {started['token']}",
                 "Accept": "text/event-stream",
             }
-            started = time.perf_counter()
-            reply = await client.post(
-                url + "/messages", json={"body": "多久能发货？"}, headers=headers
-            )
-            if "answered_by" not in reply.text:
-                raise RuntimeError("a message was not answered")
-            latencies.append((time.perf_counter() - started) * 1000)
+            path = f"/api/v1/customer/conversations/{started['conversation_id']}"
+            body = json.dumps({"body": "多久能发货？"}).encode()
+            requests.append(http_post(base_url, path + "/messages", body, headers))
+    return await run_open_loop(base_url, requests, rate, seconds, answered_by_faq)
 
-        tasks = []
-        for number in range(rate * seconds):
-            tasks.append(asyncio.create_task(one(number)))
-            await asyncio.sleep(1 / rate)
-        await asyncio.gather(*tasks)
-        return latencies
+
+def answered_by_faq(response: bytes) -> bool:
+    return b'"answered_by": "faq"' in response
 
 
 def measure_faq(rate: int, seconds: int) -> None:
-    with running_appliance(ACCESS_LOG="false") as appliance:
+    with running_appliance() as appliance:
         asyncio.run(faq_latencies(appliance.base_url, rate, 2))  # warm up
         latencies = asyncio.run(faq_latencies(appliance.base_url, rate, seconds))
-    latencies.sort()
-    p50 = latencies[len(latencies) // 2]
-    p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(
         f"FAQ answers (SQLite, no model) at {rate} requests/s for {seconds} s: "
-        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms   goal p99 <= 25 ms"
+        f"p50 {percentile(latencies, 0.5):.1f} ms, "
+        f"p99 {percentile(latencies, 0.99):.1f} ms   goal p99 <= 25 ms"
     )
 
 
