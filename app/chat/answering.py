@@ -158,18 +158,25 @@ async def faq_reply(
     settings: Settings, conversation: Conversation, message: Message, reason: str
 ) -> AsyncIterator[ReplyEvent]:
     """The best FAQ answer, else a handoff for `reason`."""
-    match = await run_in_threadpool(
-        best_answer, settings, message.body, conversation.language
+    found, stored = await run_in_threadpool(
+        store_faq_answer, settings, conversation, message
     )
-    if match is None:
+    if not found:
         async for event in hand_over_events(settings, conversation.id, reason):
             yield event
-        return
-    stored = await run_in_threadpool(
-        store_assistant_reply, settings, conversation.id, match.answer, "faq"
-    )
-    if stored is not None:
+    elif stored is not None:
         yield ReplyStored(stored)
+
+
+def store_faq_answer(
+    settings: Settings, conversation: Conversation, message: Message
+) -> tuple[bool, Message | None]:
+    """(whether the FAQ answers `message`, the stored answer if still ours)."""
+    match = best_answer(settings, message.body, conversation.language)
+    if match is None:
+        return False, None
+    stored = store_assistant_reply(settings, conversation.id, match.answer, "faq")
+    return True, stored
 
 
 async def hand_over_events(
