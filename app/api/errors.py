@@ -4,11 +4,13 @@ The same problem gets the same status and the same body everywhere:
 `{"detail": "<what went wrong and what to do>", "code": "<stable code>"}`.
 A request that fails validation gets the same body with code "invalid" and
 an `errors` list naming each bad field; the rejected values are never echoed
-back, since they may be passwords.
+back, since they may be passwords. A busy or unreachable database answers
+503 with Retry-After.
 """
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from typing import Any
 
@@ -16,6 +18,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from app.db.engine import DatabaseBusy
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying after a busy database.
+DATABASE_RETRY_AFTER = 2
 
 
 class Problem(Enum):
@@ -78,6 +88,32 @@ async def handle_invalid_request(
     return JSONResponse({**body, "errors": errors}, status_code=Problem.INVALID.status)
 
 
+async def handle_database_unavailable(request: Request, error: Exception):
+    """A busy or unreachable database: 503, worth retrying, never a 500.
+
+    Nothing was committed (the transaction rolled back on the way here), so
+    the client may simply send the same request again.
+    """
+    logger.warning(
+        "%s %s: database unavailable (%s)",
+        request.method,
+        request.url.path,
+        first_line(error),
+    )
+    busy = ApiError(
+        Problem.UNAVAILABLE,
+        "the database is busy or unreachable; nothing was saved, try again shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+    return error_response(busy)
+
+
+def first_line(error: Exception) -> str:
+    # The driver's message without the statement SQLAlchemy appends to it.
+    text = str(getattr(error, "orig", None) or error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def describe_first(errors: list[dict[str, Any]]) -> str:
     if not errors:
         return "the request is not valid"
@@ -127,4 +163,6 @@ def openapi_with_error_table(app: FastAPI) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(RequestValidationError, handle_invalid_request)
+    app.add_exception_handler(DatabaseBusy, handle_database_unavailable)
+    app.add_exception_handler(OperationalError, handle_database_unavailable)
     app.openapi = lambda: openapi_with_error_table(app)

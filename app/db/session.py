@@ -8,13 +8,13 @@ transaction holds the database's single write lock from its first statement
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.db.engine import read_engine, write_engine
+from app.db.engine import read_engine, write_engine, writer_turn
 from appliance.settings import Settings
 
 
@@ -26,7 +26,8 @@ def session_scope(settings: Settings, write: bool = False) -> Iterator[Session]:
     readable after the block (no expiry on commit).
     """
     engine = write_engine(settings) if write else read_engine(settings)
-    with Session(engine, expire_on_commit=False) as session:
+    turn = writer_turn(settings) if write else nullcontext()
+    with turn, Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             if write:
