@@ -11,12 +11,14 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 
 from app.api.errors import ApiError, Problem, error_response
+from appliance.metrics.definitions import UPLOADS_REJECTED
 from appliance.settings import Settings
 
 JSON_BODY_LIMIT = 1024 * 1024
 # Multipart framing around the file itself.
 MULTIPART_ALLOWANCE = 64 * 1024
-FILE_ROUTES = ("/api/v1/customer/upload-image", "/api/v1/admin/faq/import")
+UPLOAD_IMAGE_ROUTE = "/api/v1/customer/upload-image"
+FILE_ROUTES = (UPLOAD_IMAGE_ROUTE, "/api/v1/admin/faq/import")
 
 
 class BodyTooLarge(HTTPException):
@@ -75,7 +77,7 @@ class RequestBodyLimit:
         limit = body_limit_for(scope["path"], self.settings)
         declared = declared_length(scope)
         if declared is not None and declared > limit:
-            await error_response(too_large(limit))(scope, receive, send)
+            await self.refuse(scope, receive, send, limit)
             return
 
         await self.call_counting(scope, receive, send, limit)
@@ -104,4 +106,9 @@ class RequestBodyLimit:
             # Once a response has begun, the connection can only be dropped.
             if started:
                 raise
-            await error_response(too_large(limit))(scope, receive, send)
+            await self.refuse(scope, receive, send, limit)
+
+    async def refuse(self, scope, receive, send, limit: int) -> None:
+        if scope["path"] == UPLOAD_IMAGE_ROUTE:
+            UPLOADS_REJECTED.labels("too_large").inc()
+        await error_response(too_large(limit))(scope, receive, send)

@@ -7,8 +7,10 @@ import io
 import httpx
 import pytest
 from PIL import Image
+from prometheus_client import REGISTRY
 from sqlmodel import func, select
 
+from app.api.body_limit import MULTIPART_ALLOWANCE
 from app.auth.dependencies import require_agent
 from app.chat.access import hash_conversation_token, new_conversation_token
 from app.db.engine import write_engine
@@ -117,14 +119,25 @@ async def test_png_with_alpha_keeps_transparency(settings):
     assert Image.open(path).mode == "RGBA"
 
 
-async def test_oversized_body_is_refused_with_413_and_nothing_stored(settings):
+def rejected_too_large() -> float:
+    labels = {"reason": "too_large"}
+    name = "customer_service_uploads_rejected_total"
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+# Just over the file cap, seen by the route; and far over the body cap,
+# refused from its declared length before a byte is read.
+@pytest.mark.parametrize("extra", [1, 2 * MULTIPART_ALLOWANCE], ids=["file", "body"])
+async def test_oversized_body_is_refused_with_413_and_nothing_stored(settings, extra):
     conversation = start_conversation(settings)
-    oversized = images.jpeg(64, 48) + b"\0" * settings.max_file_size
+    oversized = images.jpeg(64, 48) + b"\0" * (settings.max_file_size + extra)
+    counted = rejected_too_large()
     async with client_for(settings) as client:
         response = await upload(client, conversation, oversized)
 
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+    assert rejected_too_large() == counted + 1
     assert_nothing_stored(settings)
 
 
@@ -145,6 +158,7 @@ async def test_oversized_streamed_body_is_refused_without_content_length(setting
             sent += 16 * 1024
             yield b"\0" * 16 * 1024
 
+    counted = rejected_too_large()
     async with client_for(settings) as client:
         response = await client.post(
             UPLOAD,
@@ -156,6 +170,7 @@ async def test_oversized_streamed_body_is_refused_without_content_length(setting
         )
 
     assert response.status_code == 413
+    assert rejected_too_large() == counted + 1
     assert_nothing_stored(settings)
 
 
