@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from app.api.ids import AfterId, LastEventId, RowId
+from app.api.ids import AfterId, BodyRowId, LastEventId, RowId
 from app.chat.access import CustomerConversation, bearer_token
 from app.chat.answering import answer_in_background, context_size
 from app.chat.service import (
@@ -47,7 +47,7 @@ class NewConversation(BaseModel):
 class NewMessage(BaseModel):
     body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
     client_message_id: str | None = Field(default=None, min_length=1, max_length=64)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=10)
+    attachment_ids: list[BodyRowId] = Field(default_factory=list, max_length=10)
 
 
 @router.post("/conversations", status_code=201)
