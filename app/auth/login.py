@@ -17,11 +17,13 @@ from app.auth.passwords import (
 )
 from app.auth.sessions import start_session
 from app.auth.throttle import (
+    CountedFailure,
+    KeysLocked,
     account_key,
     address_key,
     clear_failures,
-    record_failure,
-    retry_after_seconds,
+    count_attempt,
+    forgive_failure,
 )
 from app.auth.tokens import issue_token
 from app.db.models import User
@@ -52,31 +54,23 @@ def sign_in(
     settings: Settings, email: str, password: str, address: str, now: datetime
 ) -> SignInGranted:
     keys = [account_key(email), address_key(address)]
-    with session_scope(settings) as db:
-        refuse_if_locked(db, keys, now)
+    with session_scope(settings, write=True) as db:
+        try:
+            counted = count_attempt(db, keys, now)
+        except KeysLocked as locked:
+            raise SignInLocked(locked.retry_after) from None
         user = find_user_by_email(db, email)
 
     # Verified outside any transaction: argon2 takes tens of milliseconds,
     # and a write transaction would hold SQLite's write lock all that time.
-    accepted = password_accepted(user, password)
-
-    if not accepted:
-        with session_scope(settings, write=True) as db:
-            for key in keys:
-                record_failure(db, key, now)
+    if not password_accepted(user, password):
         logger.info("sign-in refused for %s from %s", normalize_email(email), address)
         raise SignInRefused
 
     with session_scope(settings, write=True) as db:
-        session_id = grant_session(db, user, password, keys, now)
+        session_id = grant_session(db, user, password, counted, now)
     token = issue_token(settings, user.id, session_id, now)
     return SignInGranted(token, settings.jwt_expiration, user)
-
-
-def refuse_if_locked(db: Session, keys: list[str], now: datetime) -> None:
-    retry_after = retry_after_seconds(db, keys, now)
-    if retry_after is not None:
-        raise SignInLocked(retry_after)
 
 
 def password_accepted(user: User | None, password: str) -> bool:
@@ -87,18 +81,25 @@ def password_accepted(user: User | None, password: str) -> bool:
 
 
 def grant_session(
-    db: Session, user: User, password: str, keys: list[str], now: datetime
+    db: Session,
+    user: User,
+    password: str,
+    counted: list[CountedFailure],
+    now: datetime,
 ) -> str:
-    # Checked again under the write transaction: a failure counted by
-    # another worker since the first check may have locked the account.
-    refuse_if_locked(db, keys, now)
+    # The right password wipes the account's failures; the address keeps
+    # those of other attempts, so one good account cannot launder a guessing
+    # address, but not this attempt's.
+    account, *addresses = counted
+    clear_failures(db, account.key)
+    for address in addresses:
+        forgive_failure(db, address)
 
     user = db.merge(user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     db.add(user)
-    clear_failures(db, keys[0])
     user_session = start_session(db, user, now)
     logger.info("account %s signed in", user.id)
     return user_session.id

@@ -4,11 +4,17 @@ Counters live in the database (LoginThrottle rows) so all workers share
 them. After MAX_FAILURES failures within FAILURE_WINDOW a key is locked, for
 FIRST_LOCK and then twice as long for each further failure, up to MAX_LOCK.
 A key is forgotten after FAILURE_WINDOW without failures or locks.
+
+Sign-in counts every attempt as a failure before it checks the password and
+forgives it when the password was right (`forgive_failure`). Counting only
+after the check would let a burst of parallel guesses all pass the lock
+check before the first one was counted.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,12 +48,50 @@ def retry_after_seconds(db: Session, keys: list[str], now: datetime) -> int | No
     return max(1, math.ceil((max(locks) - now).total_seconds()))
 
 
-def record_failure(db: Session, key: str, now: datetime) -> None:
+@dataclass(frozen=True)
+class CountedFailure:
+    """One counted failure, and the key's lock before and after it."""
+
+    key: str
+    lock_before: datetime | None
+    lock_after: datetime | None
+
+
+class KeysLocked(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"locked for {retry_after} s")
+        self.retry_after = retry_after
+
+
+def count_attempt(db: Session, keys: list[str], now: datetime) -> list[CountedFailure]:
+    """Count an attempt as a failure on every key, or raise KeysLocked.
+
+    Each key's row is locked before it is checked, always in the order of
+    `keys`, so parallel attempts queue here one by one and the attempt after
+    the last allowed one sees the lock.
+    """
+    throttles = [locked_row(db, key, now) for key in keys]
+    retry_after = retry_after_seconds(db, keys, now)
+    if retry_after is not None:
+        raise KeysLocked(retry_after)
+    return [count_failure(db, throttle, now) for throttle in throttles]
+
+
+def record_failure(db: Session, key: str, now: datetime) -> CountedFailure:
+    return count_failure(db, locked_row(db, key, now), now)
+
+
+def locked_row(db: Session, key: str, now: datetime) -> LoginThrottle:
     insert_missing_row(db, key, now)
-    throttle = db.exec(
+    return db.exec(
         select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
     ).one()
 
+
+def count_failure(
+    db: Session, throttle: LoginThrottle, now: datetime
+) -> CountedFailure:
+    lock_before = throttle.locked_until
     if is_stale(throttle, now):
         throttle.failures = 0
         throttle.first_failure_at = now
@@ -55,6 +99,24 @@ def record_failure(db: Session, key: str, now: datetime) -> None:
     throttle.failures += 1
     if throttle.failures >= MAX_FAILURES:
         throttle.locked_until = now + lock_duration(throttle.failures)
+    db.add(throttle)
+    return CountedFailure(throttle.key, lock_before, throttle.locked_until)
+
+
+def forgive_failure(db: Session, counted: CountedFailure) -> None:
+    """Take back a failure counted for an attempt that succeeded.
+
+    The lock it set, if any, goes back to what it was; a lock set since by
+    another attempt's failure stays.
+    """
+    throttle = db.exec(
+        select(LoginThrottle).where(LoginThrottle.key == counted.key).with_for_update()
+    ).one_or_none()
+    if throttle is None:
+        return
+    throttle.failures = max(0, throttle.failures - 1)
+    if throttle.locked_until == counted.lock_after:
+        throttle.locked_until = counted.lock_before
     db.add(throttle)
 
 

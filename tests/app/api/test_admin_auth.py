@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -9,7 +10,9 @@ import jwt
 import pytest
 from sqlalchemy import update
 
+from app.auth import login
 from app.auth.signing_key import signing_key
+from app.auth.throttle import MAX_FAILURES
 from app.auth.tokens import AUDIENCE, ISSUER
 from app.db.models import LoginThrottle, UserSession, utc_now
 from app.db.session import session_scope
@@ -254,3 +257,33 @@ async def test_five_failures_lock_the_address_for_every_account(migrated_databas
     assert from_attacker.status_code == 429
     assert int(from_attacker.headers["Retry-After"]) > 0
     assert from_neighbour.status_code == 200
+
+
+async def test_parallel_guesses_get_no_more_tries_than_the_lock_allows(
+    migrated_database, monkeypatch
+):
+    user = create_account(migrated_database)
+    checked = []
+    real_check = login.password_accepted
+
+    def counted_check(found, password):
+        checked.append(password)
+        return real_check(found, password)
+
+    monkeypatch.setattr(login, "password_accepted", counted_check)
+    async with client_for(migrated_database) as client:
+        answers = await asyncio.gather(
+            *(log_in(client, user.email, f"guess-{n}") for n in range(20))
+        )
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert len(checked) == MAX_FAILURES
+    assert statuses == [401] * MAX_FAILURES + [429] * (20 - MAX_FAILURES)
+
+
+async def test_signing_in_again_and_again_never_locks_the_address(migrated_database):
+    user = create_account(migrated_database)
+    async with client_for(migrated_database) as client:
+        answers = [await log_in(client, user.email) for _ in range(MAX_FAILURES + 2)]
+
+    assert {answer.status_code for answer in answers} == {200}

@@ -9,6 +9,7 @@ from app.auth.throttle import (
     FIRST_LOCK,
     MAX_FAILURES,
     clear_failures,
+    forgive_failure,
     record_failure,
     retry_after_seconds,
 )
@@ -61,3 +62,31 @@ def test_cleared_key_starts_counting_again(migrated_database):
     fail(migrated_database, 1, now)
 
     assert retry_after(migrated_database, now) is None
+
+
+def test_forgiven_failure_takes_back_the_lock_it_set(migrated_database):
+    now = utc_now()
+    fail(migrated_database, MAX_FAILURES, now)
+    after_lock = now + FIRST_LOCK + timedelta(seconds=1)
+
+    with session_scope(migrated_database, write=True) as db:
+        counted = record_failure(db, KEY, after_lock)
+    assert retry_after(migrated_database, after_lock) is not None
+    with session_scope(migrated_database, write=True) as db:
+        forgive_failure(db, counted)
+
+    assert retry_after(migrated_database, after_lock) is None
+
+
+def test_forgiving_keeps_a_lock_set_by_another_failure(migrated_database):
+    now = utc_now()
+    fail(migrated_database, MAX_FAILURES - 1, now)
+    with session_scope(migrated_database, write=True) as db:
+        ours = record_failure(db, KEY, now)
+    later = now + timedelta(seconds=5)
+    fail(migrated_database, 1, later)
+
+    with session_scope(migrated_database, write=True) as db:
+        forgive_failure(db, ours)
+
+    assert retry_after(migrated_database, later) == 2 * FIRST_LOCK.total_seconds()
