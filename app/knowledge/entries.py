@@ -12,10 +12,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, text
 from sqlmodel import Session, col, select
 
 from app.db.models import FaqEntry, utc_now
+
+# PostgreSQL advisory lock for FAQ writers (migrations use their own key).
+FAQ_WRITE_LOCK_KEY = 0x46415121
 
 LANGUAGES = ("zh", "en")
 MAX_QUESTION_LENGTH = 500
@@ -83,6 +86,20 @@ def duplicate_key(question: str, language: str) -> tuple[str, str]:
     return " ".join(folded.split()), language
 
 
+def lock_faq_for_writing(session: Session) -> None:
+    """Queue the transactions that look for duplicates before they write.
+
+    Duplicates are found by reading, so two imports on PostgreSQL could
+    both miss the other's new entry; this transaction lock makes the second
+    wait for the first to commit. SQLite's write transaction already holds
+    the whole database.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": FAQ_WRITE_LOCK_KEY}
+        )
+
+
 def entries_by_key(session: Session) -> dict[tuple[str, str], FaqEntry]:
     entries = session.exec(select(FaqEntry).order_by(FaqEntry.id)).all()
     return {duplicate_key(entry.question, entry.language): entry for entry in entries}
@@ -91,6 +108,7 @@ def entries_by_key(session: Session) -> dict[tuple[str, str], FaqEntry]:
 def find_duplicate(
     session: Session, draft: FaqDraft, ignore_id: int | None = None
 ) -> FaqEntry | None:
+    lock_faq_for_writing(session)
     key = duplicate_key(draft.question, draft.language)
     statement = select(FaqEntry).where(FaqEntry.language == draft.language)
     for entry in session.exec(statement):
@@ -114,6 +132,7 @@ def apply_draft(entry: FaqEntry, draft: FaqDraft) -> None:
 
 def save_drafts(session: Session, drafts: Sequence[FaqDraft]) -> SaveCounts:
     """Create new entries, update duplicates in place (last draft wins)."""
+    lock_faq_for_writing(session)
     existing = entries_by_key(session)
     created = updated = 0
     for draft in drafts:

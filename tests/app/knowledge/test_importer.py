@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
+from app.db.migrations import upgrade_database
 from app.db.models import FaqEntry
 from app.db.session import session_scope
+from app.knowledge.entries import save_drafts
 from app.knowledge.importer import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
@@ -17,6 +21,7 @@ from app.knowledge.importer import (
     import_faq,
     read_faq_file,
 )
+from tests.support.waiting import wait_until
 
 CSV_WITH_BOM = (
     "\ufeffquestion,answer,tags,language\n"
@@ -133,3 +138,24 @@ def test_a_file_over_the_row_cap_is_refused():
 
     with pytest.raises(FaqImportTooLarge, match=f"over {MAX_IMPORT_ROWS} rows"):
         read_faq_file(content)
+
+
+def test_an_import_waits_for_one_in_flight_instead_of_duplicating(postgres_database):
+    settings = postgres_database
+    assert upgrade_database(settings) == 0
+    drafts = read_faq_file(CSV_WITH_BOM)
+    second = threading.Thread(target=import_faq, args=(settings, drafts))
+
+    with session_scope(settings, write=True) as session:
+        save_drafts(session, drafts)
+        second.start()
+        wait_until(lambda: waiting_for_advisory_locks(settings) == 1)
+    second.join(timeout=30)
+
+    assert len(stored_entries(settings)) == len(drafts)
+
+
+def waiting_for_advisory_locks(settings) -> int:
+    query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    with session_scope(settings) as session:
+        return session.execute(text(query)).scalar_one()
