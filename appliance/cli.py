@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_command(commands, "version", "print the version")
     add_admin_commands(commands)
+    add_backup_commands(commands)
 
     config = add_command(commands, "config", "check or show the settings")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
@@ -79,6 +80,18 @@ def add_admin_commands(commands) -> None:
             action="store_true",
             help="read the password from stdin (else prompt, else generate one)",
         )
+
+
+def add_backup_commands(commands) -> None:
+    backup = add_command(commands, "backup", "make, list and verify backups")
+    actions = backup.add_subparsers(dest="backup_command", metavar="ACTION")
+    actions.required = True
+    create = add_command(actions, "create", "back up the database and uploads now")
+    listing = add_command(actions, "list", "list the backups, oldest first")
+    verify = add_command(actions, "verify", "re-check a backup by test-restoring it")
+    verify.add_argument("backup", nargs="?", help="backup id (default: the newest)")
+    for action in (create, listing, verify):
+        action.add_argument("--json", action="store_true", help="print JSON")
 
 
 def add_command(commands, name: str, summary: str) -> argparse.ArgumentParser:
@@ -127,6 +140,12 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         configure_logging(settings, "cli")
         return load_target(ADMIN_TARGET)(settings, args)
+    if args.command == "backup":
+        from appliance.backups.cli import run_backup_command
+        from appliance.logs.setup import configure_logging
+
+        configure_logging(settings, "cli")
+        return run_backup_command(settings, args)
     if args.command == "serve":
         from appliance.supervision.serve import serve
 

@@ -1,0 +1,148 @@
+"""`backup create`: snapshot the database, archive it with the uploads.
+
+Under the backup lock: leftovers of a crashed run are removed, free space is
+checked, the database is copied to a staging folder, and the archive is
+written under a temporary name and renamed only once complete and fsynced.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+import sqlite3
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from appliance import __version__
+from appliance.backups import sqlite_engine
+from appliance.backups.archive import MANIFEST_FORMAT, ArchiveWriter, Member
+from appliance.backups.catalog import (
+    BackupRecord,
+    archive_name,
+    new_backup_id,
+    save_record,
+)
+from appliance.backups.files import TEMPORARY_PREFIX, durable_file, remove_temporaries
+from appliance.backups.lock import backup_lock
+from appliance.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+UPLOADS_PREFIX = "uploads/"
+# Room kept free beyond the estimate: the logs and the database go on writing.
+SPARE_BYTES = 64 * 1024**2
+
+
+class BackupFailed(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason  # a metric label: disk_full, busy, database, io
+
+
+def create_backup(settings: Settings, trigger: str = "manual") -> BackupRecord:
+    backup_dir = settings.backup_path
+    with backup_lock(backup_dir):
+        for leftover in remove_temporaries(backup_dir):
+            logger.warning("removed %s, left by a backup that did not finish", leftover)
+        started = time.monotonic()
+        try:
+            record = write_backup(settings, backup_dir, trigger)
+        except OSError as exc:
+            reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
+            raise BackupFailed(reason, f"backup failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise BackupFailed(
+                "database", f"could not copy the database: {exc}"
+            ) from exc
+    logger.info(
+        "backup %s written: %d bytes in %.1fs",
+        record.id,
+        record.size,
+        time.monotonic() - started,
+    )
+    return record
+
+
+def write_backup(settings: Settings, backup_dir: Path, trigger: str) -> BackupRecord:
+    check_free_space(settings, backup_dir)
+    backup_id = new_backup_id()
+    final = backup_dir / archive_name(backup_id, settings.backup_compression)
+    staging = backup_dir / f"{TEMPORARY_PREFIX}staging-{backup_id}"
+    staging.mkdir()
+    try:
+        dump = staging / sqlite_engine.DUMP_NAME
+        sqlite_engine.snapshot(settings.sqlite_database_path, dump)
+        manifest = describe(backup_id, trigger, dump)
+        with durable_file(final) as temporary:
+            manifest["members"] = write_archive(temporary, settings, dump, manifest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    record = BackupRecord(backup_id, final.name, final.stat().st_size, manifest)
+    save_record(backup_dir, record)
+    return record
+
+
+def describe(backup_id: str, trigger: str, dump: Path) -> dict:
+    return {
+        "format": MANIFEST_FORMAT,
+        "id": backup_id,
+        "app_version": __version__,
+        "engine": "sqlite",
+        "schema_revision": sqlite_engine.schema_revision(dump),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "trigger": trigger,
+        "row_counts": sqlite_engine.row_counts(dump),
+    }
+
+
+def write_archive(
+    path: Path, settings: Settings, dump: Path, manifest: dict
+) -> list[dict]:
+    writer = ArchiveWriter(path, settings.backup_compression)
+    try:
+        members = [writer.add_file(sqlite_engine.DUMP_NAME, dump)]
+        for upload, name in upload_files(settings.upload_path):
+            members.append(writer.add_file(name, upload))
+        listed = [member_json(member) for member in members]
+        writer.add_manifest({**manifest, "members": listed})
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return listed
+
+
+def member_json(member: Member) -> dict:
+    return {"name": member.name, "size": member.size, "sha256": member.sha256}
+
+
+def upload_files(upload_dir: Path) -> list[tuple[Path, str]]:
+    """(file, member name) of every stored upload; links are not followed."""
+    if not upload_dir.is_dir():
+        return []
+    found = []
+    for path in sorted(upload_dir.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            relative = path.relative_to(upload_dir).as_posix()
+            found.append((path, UPLOADS_PREFIX + relative))
+    return found
+
+
+def check_free_space(settings: Settings, backup_dir: Path) -> None:
+    """Refuse to start when the copy and the archive may not fit."""
+    database = settings.sqlite_database_path
+    size = database.stat().st_size if database.exists() else 0
+    wal = database.with_name(database.name + "-wal")
+    size += wal.stat().st_size if wal.exists() else 0
+    uploads = sum(path.stat().st_size for path, _ in upload_files(settings.upload_path))
+    # The staged copy, then an archive no bigger than what goes into it.
+    needed = 2 * size + uploads + SPARE_BYTES
+    free = shutil.disk_usage(backup_dir).free
+    if free < needed:
+        raise BackupFailed(
+            "disk_full",
+            f"a backup needs about {needed // 2**20} MB free in {backup_dir}, "
+            f"and {free // 2**20} MB are; free some space or move BACKUP_PATH",
+        )

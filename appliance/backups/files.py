@@ -1,0 +1,59 @@
+"""Durable file writes: temporary name, fsync, rename, fsync the folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+TEMPORARY_PREFIX = ".tmp-"
+
+
+def fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def temporary_path(final: Path) -> Path:
+    """Where `final` is written first: hidden, and never named like a backup."""
+    return final.with_name(f"{TEMPORARY_PREFIX}{final.name}.{os.getpid()}.partial")
+
+
+@contextlib.contextmanager
+def durable_file(final: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on a clean exit it becomes `final`.
+
+    The caller writes and closes the file; it is then fsynced, renamed over
+    `final` and the folder fsynced. On an error the temporary file goes.
+    """
+    temporary = temporary_path(final)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, final)
+        fsync_directory(final.parent)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_durably(final: Path, data: bytes) -> None:
+    with durable_file(final) as temporary:
+        temporary.write_bytes(data)
+
+
+def remove_temporaries(directory: Path) -> list[Path]:
+    """Delete files and folders a crashed run left behind; what went."""
+    removed = []
+    for leftover in directory.glob(f"{TEMPORARY_PREFIX}*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    return removed

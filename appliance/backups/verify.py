@@ -1,0 +1,130 @@
+"""`backup verify`: prove an archive restores to what its manifest says.
+
+One pass over the archive: every member's sha256 and size are checked
+against the manifest, the database dump is restored into a scratch file on
+the way, then SQLite's integrity check runs on it and its row counts are
+compared with the manifest's.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from appliance.backups import sqlite_engine
+from appliance.backups.archive import (
+    MANIFEST_NAME,
+    ArchiveRejected,
+    Member,
+    copy_hashing,
+    read_members,
+)
+from appliance.backups.catalog import (
+    BackupRecord,
+    find_backup,
+    parse_manifest,
+    save_record,
+)
+from appliance.backups.files import TEMPORARY_PREFIX
+from appliance.backups.lock import backup_lock
+from appliance.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def verify_backup(settings: Settings, wanted: str) -> BackupRecord:
+    """Verify backup `wanted` (id or file name) and record the outcome."""
+    backup_dir = settings.backup_path
+    with backup_lock(backup_dir):
+        record = find_backup(backup_dir, wanted)
+        try:
+            verify_archive(backup_dir / record.file, backup_dir)
+        except ArchiveRejected as rejected:
+            record.verify_error = str(rejected)
+            record.verified_at = None
+            logger.error("backup %s failed verification: %s", record.id, rejected)
+        else:
+            record.verify_error = None
+            record.verified_at = datetime.now(UTC).isoformat(timespec="seconds")
+            logger.info("backup %s verified", record.id)
+        save_record(backup_dir, record)
+    return record
+
+
+def verify_archive(archive: Path, scratch_parent: Path) -> dict:
+    """The archive's manifest once everything in it checks out; else
+    ArchiveRejected naming the first problem."""
+    scratch = Path(
+        tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}verify-", dir=scratch_parent)
+    )
+    try:
+        dump = scratch / sqlite_engine.DUMP_NAME
+        manifest, seen = read_archive(archive, dump)
+        compare_members(manifest, seen)
+        check_database(manifest, dump)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return manifest
+
+
+def read_archive(archive: Path, dump: Path) -> tuple[dict, dict[str, Member]]:
+    manifest: dict | None = None
+    seen: dict[str, Member] = {}
+    for entry, stream in read_members(archive):
+        if manifest is not None:
+            raise ArchiveRejected(f"{entry.name!r} comes after the manifest")
+        if entry.name == MANIFEST_NAME:
+            manifest = parse_manifest(stream.read())
+            continue
+        if entry.name in seen:
+            raise ArchiveRejected(f"{entry.name!r} appears twice")
+        if entry.name == sqlite_engine.DUMP_NAME:
+            check_room(dump.parent, entry.size)
+            with open(dump, "xb") as target:
+                seen[entry.name] = copy_hashing(stream, target)
+        else:
+            seen[entry.name] = copy_hashing(stream, None)
+    if manifest is None:
+        raise ArchiveRejected(f"{archive.name} has no manifest: it is cut short")
+    return manifest, seen
+
+
+def compare_members(manifest: dict, seen: dict[str, Member]) -> None:
+    listed = {member["name"]: member for member in manifest["members"]}
+    if set(listed) != set(seen):
+        missing = sorted(set(listed) - set(seen))
+        extra = sorted(set(seen) - set(listed))
+        raise ArchiveRejected(f"members differ: missing {missing}, unlisted {extra}")
+    for name, found in seen.items():
+        expected = listed[name]
+        if (found.size, found.sha256) != (expected["size"], expected["sha256"]):
+            raise ArchiveRejected(f"{name!r} does not match its checksum")
+
+
+def check_database(manifest: dict, dump: Path) -> None:
+    if manifest.get("engine") != "sqlite":
+        raise ArchiveRejected(f"engine {manifest.get('engine')!r} is not known here")
+    if not dump.exists():
+        raise ArchiveRejected("the archive holds no database")
+    try:
+        problems = sqlite_engine.integrity_problems(dump)
+        counts = sqlite_engine.row_counts(dump)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveRejected(f"the database does not open: {exc}") from exc
+    if problems:
+        raise ArchiveRejected(f"integrity check failed: {problems[:3]}")
+    if counts != manifest.get("row_counts"):
+        raise ArchiveRejected("row counts differ from the manifest")
+
+
+def check_room(folder: Path, size: int) -> None:
+    free = shutil.disk_usage(folder).free
+    if free < size:
+        raise ArchiveRejected(
+            f"restoring the database needs {size // 2**20} MB and "
+            f"{free // 2**20} MB are free in {folder}"
+        )
