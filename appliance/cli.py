@@ -83,14 +83,18 @@ def add_admin_commands(commands) -> None:
 
 
 def add_backup_commands(commands) -> None:
-    backup = add_command(commands, "backup", "make, list and verify backups")
+    backup = add_command(commands, "backup", "make, list, verify and prune backups")
     actions = backup.add_subparsers(dest="backup_command", metavar="ACTION")
     actions.required = True
     create = add_command(actions, "create", "back up the database and uploads now")
     listing = add_command(actions, "list", "list the backups, oldest first")
     verify = add_command(actions, "verify", "re-check a backup by test-restoring it")
     verify.add_argument("backup", nargs="?", help="backup id (default: the newest)")
-    for action in (create, listing, verify):
+    prune = add_command(actions, "prune", "delete backups past BACKUP_RETENTION")
+    prune.add_argument(
+        "--dry-run", action="store_true", help="only list what would be deleted"
+    )
+    for action in (create, listing, verify, prune):
         action.add_argument("--json", action="store_true", help="print JSON")
 
 

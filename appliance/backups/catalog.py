@@ -105,6 +105,10 @@ def parse_manifest(data: bytes) -> dict:
         manifest = None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), list):
         raise ArchiveRejected("the manifest is not one of ours")
+    try:
+        datetime.fromisoformat(manifest["created_at"])
+    except (KeyError, TypeError, ValueError):
+        raise ArchiveRejected("the manifest has no valid created_at") from None
     return manifest
 
 

@@ -1,4 +1,4 @@
-"""`customer-service backup create|list|verify`, for people and scripts."""
+"""`customer-service backup create|list|verify|prune`, for people and scripts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from appliance.backups.catalog import BackupRecord, list_backups
 from appliance.backups.create import BackupFailed, create_backup
 from appliance.backups.lock import BackupBusy
+from appliance.backups.retention import prune_backups
 from appliance.backups.verify import verify_backup
 from appliance.exit_codes import EXIT_BAD_CONFIG, EXIT_OK, EXIT_RUNTIME_FAILURE
 from appliance.settings import Settings
@@ -46,6 +47,19 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def prune(settings: Settings, args: argparse.Namespace) -> int:
+    doomed = prune_backups(settings, dry_run=args.dry_run)
+    if args.json:
+        show(doomed, as_json=True)
+        return EXIT_OK
+    verb = "would delete" if args.dry_run else "deleted"
+    for record in doomed:
+        print(f"{verb} {describe(record)}")
+    if not doomed:
+        print("nothing to prune")
+    return EXIT_OK
+
+
 def newest_id(settings: Settings) -> str:
     records = list_backups(settings.backup_path)
     if not records:
@@ -72,4 +86,4 @@ def describe(record: BackupRecord) -> str:
     return f"{record.id}  {size:>10}  {state:<20}  {record.file}"
 
 
-ACTIONS = {"create": create, "list": listing, "verify": verify}
+ACTIONS = {"create": create, "list": listing, "verify": verify, "prune": prune}

@@ -25,6 +25,7 @@ from appliance.backups.catalog import (
     save_record,
 )
 from appliance.backups.files import TEMPORARY_PREFIX, durable_file, remove_temporaries
+from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
 from appliance.settings import Settings
 
@@ -48,21 +49,44 @@ def create_backup(settings: Settings, trigger: str = "manual") -> BackupRecord:
             logger.warning("removed %s, left by a backup that did not finish", leftover)
         started = time.monotonic()
         try:
-            record = write_backup(settings, backup_dir, trigger)
-        except OSError as exc:
-            reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
-            raise BackupFailed(reason, f"backup failed: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise BackupFailed(
-                "database", f"could not copy the database: {exc}"
-            ) from exc
+            record = write_backup_or_explain(settings, backup_dir, trigger)
+        except BackupFailed as failure:
+            record_run(
+                backup_dir,
+                kind="create",
+                trigger=trigger,
+                outcome="failed",
+                reason=failure.reason,
+                error=str(failure),
+                duration=round(time.monotonic() - started, 3),
+            )
+            raise
+        duration = time.monotonic() - started
+        record_run(
+            backup_dir,
+            kind="create",
+            trigger=trigger,
+            outcome="ok",
+            backup_id=record.id,
+            size=record.size,
+            duration=round(duration, 3),
+        )
     logger.info(
-        "backup %s written: %d bytes in %.1fs",
-        record.id,
-        record.size,
-        time.monotonic() - started,
+        "backup %s written: %d bytes in %.1fs", record.id, record.size, duration
     )
     return record
+
+
+def write_backup_or_explain(
+    settings: Settings, backup_dir: Path, trigger: str
+) -> BackupRecord:
+    try:
+        return write_backup(settings, backup_dir, trigger)
+    except OSError as exc:
+        reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
+        raise BackupFailed(reason, f"backup failed: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise BackupFailed("database", f"could not copy the database: {exc}") from exc
 
 
 def write_backup(settings: Settings, backup_dir: Path, trigger: str) -> BackupRecord:

@@ -12,6 +12,7 @@ import logging
 import shutil
 import sqlite3
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,17 +31,21 @@ from appliance.backups.catalog import (
     save_record,
 )
 from appliance.backups.files import TEMPORARY_PREFIX
+from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def verify_backup(settings: Settings, wanted: str) -> BackupRecord:
+def verify_backup(
+    settings: Settings, wanted: str, trigger: str = "manual"
+) -> BackupRecord:
     """Verify backup `wanted` (id or file name) and record the outcome."""
     backup_dir = settings.backup_path
     with backup_lock(backup_dir):
         record = find_backup(backup_dir, wanted)
+        started = time.monotonic()
         try:
             verify_archive(backup_dir / record.file, backup_dir)
         except ArchiveRejected as rejected:
@@ -52,6 +57,16 @@ def verify_backup(settings: Settings, wanted: str) -> BackupRecord:
             record.verified_at = datetime.now(UTC).isoformat(timespec="seconds")
             logger.info("backup %s verified", record.id)
         save_record(backup_dir, record)
+        record_run(
+            backup_dir,
+            kind="verify",
+            trigger=trigger,
+            outcome="failed" if record.verify_error else "ok",
+            reason="verification" if record.verify_error else None,
+            error=record.verify_error,
+            backup_id=record.id,
+            duration=round(time.monotonic() - started, 3),
+        )
     return record
 
 

@@ -1,6 +1,6 @@
 """Every job the scheduler runs, listed in one place.
 
-To add a job (backups, retention, restore drills), write a function that
+To add a job (restore drills, say), write a function that
 takes the settings and add one ScheduledJob to `scheduled_jobs`. The
 product's own jobs come from PRODUCT_JOBS, an import string, because the
 shell does not import the product.
@@ -41,6 +41,25 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
 
 
 def shell_jobs(settings: Settings) -> list[ScheduledJob]:
+    return [*backup_jobs(settings), *housekeeping_jobs(settings)]
+
+
+def backup_jobs(settings: Settings) -> list[ScheduledJob]:
+    if not settings.backup_enabled:
+        return []
+    from appliance.backups.scheduled import backup_trigger, run_scheduled_backup
+
+    return [
+        ScheduledJob(
+            name="backup",
+            run=run_scheduled_backup,
+            trigger=backup_trigger(settings),
+            exclusive=True,
+        )
+    ]
+
+
+def housekeeping_jobs(settings: Settings) -> list[ScheduledJob]:
     return [
         ScheduledJob(
             name="heartbeat",

@@ -74,4 +74,5 @@ def test_verifying_a_hostile_archive_fails_and_writes_nothing_outside(
     assert checked.verify_error
     assert not (backup_dir.parent.parent / "escaped.txt").exists()
     new = [p for p in after if p not in before]
-    assert [p for p in new if not p.endswith((".json", ".backup.lock"))] == []
+    expected = (".json", ".backup.lock", "runs.jsonl")
+    assert [p for p in new if not p.endswith(expected)] == []

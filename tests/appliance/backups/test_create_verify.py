@@ -17,6 +17,8 @@ from appliance.backups import sqlite_engine
 from appliance.backups.archive import ZSTD_MAGIC
 from appliance.backups.catalog import ARCHIVE_PATTERN, list_backups, record_path
 from appliance.backups.create import BackupFailed, create_backup
+from appliance.backups.journal import JOURNAL_NAME as JOURNAL
+from appliance.backups.journal import read_runs
 from appliance.backups.lock import BackupBusy, backup_lock
 from appliance.backups.verify import verify_backup
 from tests.appliance.backups.conftest import CONVERSATIONS, add_conversations
@@ -152,7 +154,9 @@ def test_full_disk_fails_clearly_and_leaves_nothing(backup_settings, tmp_path):
 
         assert failed.value.reason == "disk_full"
         assert "MB" in str(failed.value)
-        assert sorted(p.name for p in small.iterdir()) == [".backup.lock"]
+        assert sorted(p.name for p in small.iterdir()) == [".backup.lock", JOURNAL]
+        [run] = read_runs(small)
+        assert (run["outcome"], run["reason"]) == ("failed", "disk_full")
 
 
 def test_leftovers_of_a_crashed_run_are_removed_next_time(backup_settings):

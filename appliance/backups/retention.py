@@ -1,0 +1,72 @@
+"""`backup prune`: drop backups older than BACKUP_RETENTION days.
+
+Only a verified backup makes an old one redundant: the newest verified
+backup is kept however old it is, and with no verified backup at all
+nothing is deleted. So backups failing for longer than the window still
+leave the last good one in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from appliance.backups.catalog import BackupRecord, list_backups, record_path
+from appliance.backups.files import fsync_directory
+from appliance.backups.journal import record_run
+from appliance.backups.lock import backup_lock
+from appliance.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def backups_to_prune(
+    records: list[BackupRecord], retention_days: int, now: datetime
+) -> list[BackupRecord]:
+    verified = [record for record in records if record.verified]
+    if not verified:
+        return []
+    keep_always = max(verified, key=created_at).id
+    cutoff = now - timedelta(days=retention_days)
+    return [
+        record
+        for record in records
+        if record.id != keep_always and created_at(record) < cutoff
+    ]
+
+
+def created_at(record: BackupRecord) -> datetime:
+    return datetime.fromisoformat(record.manifest["created_at"])
+
+
+def prune_backups(
+    settings: Settings, dry_run: bool = False, trigger: str = "manual"
+) -> list[BackupRecord]:
+    """Delete (or, with `dry_run`, only name) the backups retention drops."""
+    backup_dir = settings.backup_path
+    with backup_lock(backup_dir):
+        doomed = backups_to_prune(
+            list_backups(backup_dir), settings.backup_retention, datetime.now(UTC)
+        )
+        if dry_run:
+            return doomed
+        for record in doomed:
+            delete_backup(backup_dir, record)
+        if doomed:
+            fsync_directory(backup_dir)
+            record_run(
+                backup_dir,
+                kind="prune",
+                trigger=trigger,
+                outcome="ok",
+                removed=[record.id for record in doomed],
+            )
+    return doomed
+
+
+def delete_backup(backup_dir: Path, record: BackupRecord) -> None:
+    archive = backup_dir / record.file
+    archive.unlink(missing_ok=True)
+    record_path(archive).unlink(missing_ok=True)
+    logger.info("backup %s deleted by retention", record.id)

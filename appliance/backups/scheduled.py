@@ -1,0 +1,47 @@
+"""The scheduled backup: create, verify, then prune, every BACKUP_INTERVAL.
+
+The first run comes one interval after the newest backup, or a minute after
+start when that time has passed, so a restarted appliance does not wait a
+whole interval with an overdue backup.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from appliance.backups.catalog import list_backups
+from appliance.backups.create import create_backup
+from appliance.backups.lock import BackupBusy
+from appliance.backups.retention import created_at, prune_backups
+from appliance.backups.verify import verify_backup
+from appliance.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+START_DELAY = timedelta(minutes=1)
+TRIGGER = "schedule"
+
+
+def run_scheduled_backup(settings: Settings) -> None:
+    try:
+        record = create_backup(settings, trigger=TRIGGER)
+    except BackupBusy:
+        logger.warning("scheduled backup skipped: another backup is running")
+        return
+    checked = verify_backup(settings, record.id, trigger=TRIGGER)
+    if not checked.verified:
+        raise RuntimeError(f"backup {record.id} failed verification")
+    prune_backups(settings, trigger=TRIGGER)
+
+
+def backup_trigger(settings: Settings, now: datetime | None = None) -> IntervalTrigger:
+    now = now or datetime.now(UTC)
+    interval = timedelta(hours=settings.backup_interval)
+    records = list_backups(settings.backup_path)
+    due = created_at(records[-1]) + interval if records else now
+    return IntervalTrigger(
+        hours=settings.backup_interval, start_date=max(due, now + START_DELAY)
+    )

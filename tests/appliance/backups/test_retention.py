@@ -1,0 +1,97 @@
+"""Retention: old backups go, the newest verified one never does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from appliance.backups.catalog import BackupRecord, list_backups, save_record
+from appliance.backups.create import create_backup
+from appliance.backups.journal import read_runs
+from appliance.backups.retention import backups_to_prune, prune_backups
+from appliance.backups.scheduled import (
+    START_DELAY,
+    backup_trigger,
+    run_scheduled_backup,
+)
+from appliance.backups.verify import verify_backup
+from tests.appliance.backups.conftest import backup_command_env
+from tests.support.commands import run_appliance
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+def record(days_old: int, verified: bool) -> BackupRecord:
+    created = (NOW - timedelta(days=days_old)).isoformat()
+    return BackupRecord(
+        id=f"{days_old:02d}",
+        file=f"{days_old}.tar.zst",
+        size=1,
+        manifest={"created_at": created},
+        verified_at=created if verified else None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("backups", "pruned"),
+    [
+        # (days old, verified) oldest first -> ids deleted with 7 days kept
+        ([(20, True), (10, True), (2, True)], ["20", "10"]),
+        # failing for longer than the window: the last good one stays
+        ([(20, True), (15, False), (9, False), (1, False)], ["15", "09"]),
+        # nothing verified: nothing is deleted
+        ([(30, False), (20, False)], []),
+        # everything inside the window stays
+        ([(6, True), (1, False)], []),
+    ],
+)
+def test_backups_to_prune(backups, pruned):
+    records = [record(days, verified) for days, verified in backups]
+    doomed = backups_to_prune(records, retention_days=7, now=NOW)
+    assert [r.id for r in doomed] == pruned
+
+
+def test_prune_deletes_archive_and_record_and_dry_run_deletes_nothing(
+    backup_settings,
+):
+    old = create_backup(backup_settings)
+    verify_backup(backup_settings, old.id)
+    old = list_backups(backup_settings.backup_path)[0]
+    old.manifest["created_at"] = (NOW - timedelta(days=30)).isoformat()
+    save_record(backup_settings.backup_path, old)
+    newest = create_backup(backup_settings)
+    verify_backup(backup_settings, newest.id)
+    env = backup_command_env(backup_settings)
+
+    dry = run_appliance("backup", "prune", "--dry-run", env=env)
+    assert "would delete" in dry.stdout and old.id in dry.stdout
+    assert len(list_backups(backup_settings.backup_path)) == 2
+
+    assert [r.id for r in prune_backups(backup_settings)] == [old.id]
+    files = sorted(p.name for p in backup_settings.backup_path.glob("backup-*"))
+    assert all(newest.id in name for name in files)
+
+
+def test_scheduled_run_creates_verifies_and_prunes(backup_settings):
+    run_scheduled_backup(backup_settings)
+
+    [made] = list_backups(backup_settings.backup_path)
+    assert made.verified
+    runs = read_runs(backup_settings.backup_path)
+    kinds = [(run["kind"], run["trigger"], run["outcome"]) for run in runs]
+    assert kinds == [("create", "schedule", "ok"), ("verify", "schedule", "ok")]
+
+
+def test_first_scheduled_backup_is_due_an_interval_after_the_newest(
+    backup_settings,
+):
+    now = datetime.now(UTC)
+    none_yet = backup_trigger(backup_settings, now)
+    made = create_backup(backup_settings)
+    after_one = backup_trigger(backup_settings, now)
+
+    assert none_yet.start_date == now + START_DELAY
+    made_at = datetime.fromisoformat(made.manifest["created_at"])
+    interval = timedelta(hours=backup_settings.backup_interval)
+    assert after_one.start_date == made_at + interval
