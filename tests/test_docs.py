@@ -52,7 +52,7 @@ def exposed_metric_names() -> set[str]:
     import appliance.metrics.definitions  # noqa: F401 - registers the metrics
     from appliance.metrics.exposition import render_metrics
 
-    page = render_metrics(REPO)
+    page = render_metrics(REPO, REPO / "no-backups-here")
     page = page[0] if isinstance(page, tuple) else page
     return set(re.findall(r"^# TYPE (\S+)", page.decode(), re.M))
 

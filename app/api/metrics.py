@@ -46,5 +46,7 @@ async def metrics(request: Request) -> Response:
     require_metrics_token(request, settings)
     # Reading every process's files and /proc takes a few milliseconds of
     # blocking I/O: off the event loop, so chat streams keep flowing.
-    page = await run_in_threadpool(render_metrics, settings.data_dir)
+    page = await run_in_threadpool(
+        render_metrics, settings.data_dir, settings.backup_path
+    )
     return Response(page, media_type=CONTENT_TYPE_LATEST)

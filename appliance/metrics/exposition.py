@@ -12,6 +12,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from appliance.backups.metrics import BackupCollector
 from appliance.metrics.archive import metrics_lock
 from appliance.metrics.collectors import (
     BuildInfoCollector,
@@ -50,7 +51,7 @@ class OwnMetricsCollector(Collector):
 
 
 @lru_cache(maxsize=4)
-def appliance_registry(data_dir: Path) -> CollectorRegistry:
+def appliance_registry(data_dir: Path, backup_dir: Path) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     multiproc_dir = os.environ.get(MULTIPROC_ENV)
     if multiproc_dir:
@@ -60,9 +61,10 @@ def appliance_registry(data_dir: Path) -> CollectorRegistry:
     registry.register(ProcessCollector())
     registry.register(HostCollector(data_dir))
     registry.register(BuildInfoCollector())
+    registry.register(BackupCollector(backup_dir))
     return registry
 
 
-def render_metrics(data_dir: Path) -> bytes:
+def render_metrics(data_dir: Path, backup_dir: Path) -> bytes:
     """The text exposition of every metric; blocking file and /proc reads."""
-    return generate_latest(appliance_registry(data_dir))
+    return generate_latest(appliance_registry(data_dir, backup_dir))

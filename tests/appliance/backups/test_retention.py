@@ -95,3 +95,28 @@ def test_first_scheduled_backup_is_due_an_interval_after_the_newest(
     made_at = datetime.fromisoformat(made.manifest["created_at"])
     interval = timedelta(hours=backup_settings.backup_interval)
     assert after_one.start_date == made_at + interval
+
+
+def test_metrics_come_from_the_run_journal(backup_settings):
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from appliance.backups.journal import record_run
+    from appliance.backups.metrics import BackupCollector
+
+    made = create_backup(backup_settings)
+    verify_backup(backup_settings, made.id)
+    backup_dir = backup_settings.backup_path
+    record_run(backup_dir, kind="create", outcome="failed", reason="disk_full")
+    registry = CollectorRegistry()
+    registry.register(BackupCollector(backup_dir))
+
+    page = generate_latest(registry).decode()
+
+    assert f"customer_service_backup_last_size_bytes {float(made.size)}" in page
+    assert 'customer_service_backup_failures_total{reason="disk_full"} 1.0' in page
+    [success] = [
+        line
+        for line in page.splitlines()
+        if line.startswith("customer_service_backup_last_success_timestamp")
+    ]
+    assert float(success.split()[-1]) > 0
