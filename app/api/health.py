@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.db.health import check_database
+from appliance.backups.health import backup_warning
 from appliance.health.checks import check_disk, check_scheduler
 
 router = APIRouter(tags=["health"])
@@ -25,8 +26,13 @@ async def readiness(request: Request) -> JSONResponse:
         "scheduler": check_scheduler(settings),
     }
     failing = {name: problem for name, problem in checks.items() if problem}
-    body = {
-        "status": "fail" if failing else "ok",
-        "checks": {name: problem or "ok" for name, problem in checks.items()},
-    }
+    # Worth a look, but no reason to stop taking traffic.
+    warnings = {"backup": backup_warning(settings)}
+    status = "fail" if failing else "ok"
+    if status == "ok" and any(warnings.values()):
+        status = "degraded"
+    report = {name: problem or "ok" for name, problem in checks.items()}
+    for name, warning in warnings.items():
+        report[name] = f"degraded: {warning}" if warning else "ok"
+    body = {"status": status, "checks": report}
     return JSONResponse(body, status_code=503 if failing else 200)

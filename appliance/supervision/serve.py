@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import sys
+from pathlib import Path
 
 from supervisor.medusa import asyncore_25 as asyncore
 
@@ -52,9 +53,26 @@ def prepare_to_supervise(settings: Settings) -> str:
     # Before anything in this process imports prometheus_client, which reads
     # the folder's location once, at import.
     prepare_metrics_dir(settings)
+    clear_unfinished_backups(settings.backup_path)
 
     run_migrations(settings)
     return write_supervisord_config(settings)
+
+
+def clear_unfinished_backups(backup_dir: Path) -> None:
+    """Remove what a backup killed mid-way left, unless one is running now
+    (started by hand while the appliance was down)."""
+    from appliance.backups.files import remove_temporaries
+    from appliance.backups.lock import BackupBusy, backup_lock
+
+    if not backup_dir.is_dir():
+        return
+    try:
+        with backup_lock(backup_dir):
+            for leftover in remove_temporaries(backup_dir):
+                logger.warning("removed %s, left by an unfinished backup", leftover)
+    except BackupBusy:
+        logger.info("a backup is running; its temporary files are left alone")
 
 
 def prepare_run_dir(settings: Settings) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from app.db.migrations import upgrade_database
 from app.main import create_app
+from appliance.backups.journal import record_run
 from appliance.health.checks import scheduler_heartbeat_path, touch_heartbeat
 from appliance.settings import Settings
 from tests.support.network import free_port
@@ -44,7 +45,21 @@ async def test_ready_when_database_disk_and_scheduler_are_fine(settings):
         "database": "ok",
         "disk": "ok",
         "scheduler": "ok",
+        "backup": "ok",
     }
+
+
+async def test_an_old_backup_degrades_readiness_without_failing_it(settings):
+    two_intervals = 2 * settings.backup_interval * 3600
+    written = time.time() - two_intervals - 60
+    record_run(settings.backup_path, kind="create", outcome="ok", at=written)
+
+    async with client_for(settings) as client:
+        response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["backup"].startswith("degraded: the newest")
 
 
 async def test_unreachable_database_makes_ready_fail_quickly(settings):
