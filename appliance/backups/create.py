@@ -15,8 +15,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
 from appliance import __version__
-from appliance.backups import sqlite_engine
 from appliance.backups.archive import MANIFEST_FORMAT, ArchiveWriter, Member
 from appliance.backups.catalog import (
     BackupRecord,
@@ -24,9 +25,11 @@ from appliance.backups.catalog import (
     new_backup_id,
     save_record,
 )
+from appliance.backups.engines import ENGINES
 from appliance.backups.files import TEMPORARY_PREFIX, durable_file, remove_temporaries
 from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
+from appliance.backups.postgres_engine import DumpFailed
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -85,7 +88,7 @@ def write_backup_or_explain(
     except OSError as exc:
         reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
         raise BackupFailed(reason, f"backup failed: {exc}") from exc
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, psycopg.Error, DumpFailed) as exc:
         raise BackupFailed("database", f"could not copy the database: {exc}") from exc
 
 
@@ -95,10 +98,11 @@ def write_backup(settings: Settings, backup_dir: Path, trigger: str) -> BackupRe
     final = backup_dir / archive_name(backup_id, settings.backup_compression)
     staging = backup_dir / f"{TEMPORARY_PREFIX}staging-{backup_id}"
     staging.mkdir()
+    engine = ENGINES[settings.database_type]
     try:
-        dump = staging / sqlite_engine.DUMP_NAME
-        sqlite_engine.snapshot(settings.sqlite_database_path, dump)
-        manifest = describe(backup_id, trigger, dump)
+        dump = staging / engine.DUMP_NAME
+        counts, revision = engine.snapshot(settings, dump)
+        manifest = describe(backup_id, trigger, engine.ENGINE, counts, revision)
         with durable_file(final) as temporary:
             manifest["members"] = write_archive(temporary, settings, dump, manifest)
     finally:
@@ -108,16 +112,22 @@ def write_backup(settings: Settings, backup_dir: Path, trigger: str) -> BackupRe
     return record
 
 
-def describe(backup_id: str, trigger: str, dump: Path) -> dict:
+def describe(
+    backup_id: str,
+    trigger: str,
+    engine: str,
+    counts: dict[str, int],
+    revision: str | None,
+) -> dict:
     return {
         "format": MANIFEST_FORMAT,
         "id": backup_id,
         "app_version": __version__,
-        "engine": "sqlite",
-        "schema_revision": sqlite_engine.schema_revision(dump),
+        "engine": engine,
+        "schema_revision": revision,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "trigger": trigger,
-        "row_counts": sqlite_engine.row_counts(dump),
+        "row_counts": counts,
     }
 
 
@@ -126,7 +136,7 @@ def write_archive(
 ) -> list[dict]:
     writer = ArchiveWriter(path, settings.backup_compression)
     try:
-        members = [writer.add_file(sqlite_engine.DUMP_NAME, dump)]
+        members = [writer.add_file(dump.name, dump)]
         for upload, name in upload_files(settings.upload_path):
             members.append(writer.add_file(name, upload))
         listed = [member_json(member) for member in members]
@@ -156,10 +166,7 @@ def upload_files(upload_dir: Path) -> list[tuple[Path, str]]:
 
 def check_free_space(settings: Settings, backup_dir: Path) -> None:
     """Refuse to start when the copy and the archive may not fit."""
-    database = settings.sqlite_database_path
-    size = database.stat().st_size if database.exists() else 0
-    wal = database.with_name(database.name + "-wal")
-    size += wal.stat().st_size if wal.exists() else 0
+    size = ENGINES[settings.database_type].database_size(settings)
     uploads = sum(path.stat().st_size for path, _ in upload_files(settings.upload_path))
     # The staged copy, then an archive no bigger than what goes into it.
     needed = 2 * size + uploads + SPARE_BYTES

@@ -11,11 +11,40 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from appliance.backups.archive import ArchiveRejected
+from appliance.settings import Settings
+
 BUSY_TIMEOUT_SECONDS = 15.0
 DUMP_NAME = "database.sqlite3"
+ENGINE = "sqlite"
 
 
-def snapshot(database: Path, target: Path) -> None:
+def database_size(settings: Settings) -> int:
+    database = settings.sqlite_database_path
+    wal = database.with_name(database.name + "-wal")
+    return sum(path.stat().st_size for path in (database, wal) if path.exists())
+
+
+def snapshot(settings: Settings, target: Path) -> tuple[dict[str, int], str | None]:
+    """Copy the live database to `target`; (row counts, schema revision)."""
+    copy_database(settings.sqlite_database_path, target)
+    return row_counts(target), schema_revision(target)
+
+
+def check_dump(settings: Settings, dump: Path, manifest: dict) -> None:
+    """Integrity check and row counts of a restored copy, against `manifest`."""
+    try:
+        problems = integrity_problems(dump)
+        counts = row_counts(dump)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveRejected(f"the database does not open: {exc}") from exc
+    if problems:
+        raise ArchiveRejected(f"integrity check failed: {problems[:3]}")
+    if counts != manifest.get("row_counts"):
+        raise ArchiveRejected("row counts differ from the manifest")
+
+
+def copy_database(database: Path, target: Path) -> None:
     """Copy the live database at `database` to a new file at `target`."""
     if not database.exists():
         raise FileNotFoundError(f"no SQLite database at {database}")

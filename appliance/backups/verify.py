@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from appliance.backups import sqlite_engine
 from appliance.backups.archive import (
     MANIFEST_NAME,
     ArchiveRejected,
@@ -30,6 +28,7 @@ from appliance.backups.catalog import (
     parse_manifest,
     save_record,
 )
+from appliance.backups.engines import DUMP_NAMES, engine_named
 from appliance.backups.files import TEMPORARY_PREFIX
 from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
@@ -47,7 +46,7 @@ def verify_backup(
         record = find_backup(backup_dir, wanted)
         started = time.monotonic()
         try:
-            verify_archive(backup_dir / record.file, backup_dir)
+            verify_archive(settings, backup_dir / record.file)
         except ArchiveRejected as rejected:
             record.verify_error = str(rejected)
             record.verified_at = None
@@ -70,23 +69,26 @@ def verify_backup(
     return record
 
 
-def verify_archive(archive: Path, scratch_parent: Path) -> dict:
+def verify_archive(settings: Settings, archive: Path) -> dict:
     """The archive's manifest once everything in it checks out; else
     ArchiveRejected naming the first problem."""
     scratch = Path(
-        tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}verify-", dir=scratch_parent)
+        tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}verify-", dir=settings.backup_path)
     )
     try:
-        dump = scratch / sqlite_engine.DUMP_NAME
-        manifest, seen = read_archive(archive, dump)
+        manifest, seen = read_archive(archive, scratch)
         compare_members(manifest, seen)
-        check_database(manifest, dump)
+        engine = engine_named(manifest.get("engine"))
+        dump = scratch / engine.DUMP_NAME
+        if not dump.exists():
+            raise ArchiveRejected("the archive holds no database for its engine")
+        engine.check_dump(settings, dump, manifest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return manifest
 
 
-def read_archive(archive: Path, dump: Path) -> tuple[dict, dict[str, Member]]:
+def read_archive(archive: Path, scratch: Path) -> tuple[dict, dict[str, Member]]:
     manifest: dict | None = None
     seen: dict[str, Member] = {}
     for entry, stream in read_members(archive):
@@ -97,9 +99,9 @@ def read_archive(archive: Path, dump: Path) -> tuple[dict, dict[str, Member]]:
             continue
         if entry.name in seen:
             raise ArchiveRejected(f"{entry.name!r} appears twice")
-        if entry.name == sqlite_engine.DUMP_NAME:
-            check_room(dump.parent, entry.size)
-            with open(dump, "xb") as target:
+        if entry.name in DUMP_NAMES:
+            check_room(scratch, entry.size)
+            with open(scratch / entry.name, "xb") as target:
                 seen[entry.name] = copy_hashing(stream, target)
         else:
             seen[entry.name] = copy_hashing(stream, None)
@@ -118,22 +120,6 @@ def compare_members(manifest: dict, seen: dict[str, Member]) -> None:
         expected = listed[name]
         if (found.size, found.sha256) != (expected["size"], expected["sha256"]):
             raise ArchiveRejected(f"{name!r} does not match its checksum")
-
-
-def check_database(manifest: dict, dump: Path) -> None:
-    if manifest.get("engine") != "sqlite":
-        raise ArchiveRejected(f"engine {manifest.get('engine')!r} is not known here")
-    if not dump.exists():
-        raise ArchiveRejected("the archive holds no database")
-    try:
-        problems = sqlite_engine.integrity_problems(dump)
-        counts = sqlite_engine.row_counts(dump)
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveRejected(f"the database does not open: {exc}") from exc
-    if problems:
-        raise ArchiveRejected(f"integrity check failed: {problems[:3]}")
-    if counts != manifest.get("row_counts"):
-        raise ArchiveRejected("row counts differ from the manifest")
 
 
 def check_room(folder: Path, size: int) -> None:
