@@ -18,7 +18,8 @@ from pathlib import Path
 from appliance.backups.archive import MANIFEST_NAME, ArchiveRejected, read_members
 from appliance.backups.files import write_durably
 
-ARCHIVE_PATTERN = re.compile(r"^backup-(?P<id>\d{8}T\d{6}Z-[0-9a-f]{4})\.tar(\.zst)?$")
+# The id starts with the UTC time to the millisecond, so names sort by age.
+ARCHIVE_PATTERN = re.compile(r"^backup-(?P<id>\d{8}T\d{9}Z-[0-9a-f]{4})\.tar(\.zst)?$")
 RECORD_SUFFIX = ".json"
 
 
@@ -40,7 +41,8 @@ class BackupRecord:
 
 
 def new_backup_id(now: datetime | None = None) -> str:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    now = now or datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
     return f"{stamp}-{secrets.token_hex(2)}"
 
 

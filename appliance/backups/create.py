@@ -125,7 +125,7 @@ def describe(
         "app_version": __version__,
         "engine": engine,
         "schema_revision": revision,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "trigger": trigger,
         "row_counts": counts,
     }

@@ -60,14 +60,14 @@ def test_verifying_a_hostile_archive_fails_and_writes_nothing_outside(
 ):
     backup_dir = backup_settings.backup_path
     backup_dir.mkdir(parents=True)
-    name = archive_name("20261203T120000Z-bad0", compressed=False)
+    name = archive_name("20261203T120000000Z-bad0", compressed=False)
     (backup_dir / name).write_bytes(hostile_tar(HOSTILE[kind]))
-    record = {"id": "20261203T120000Z-bad0", "file": name, "size": 1}
+    record = {"id": "20261203T120000000Z-bad0", "file": name, "size": 1}
     record["manifest"] = {"members": []}
     (backup_dir / (name + ".json")).write_text(json.dumps(record))
     before = sorted(str(p) for p in backup_settings.data_dir.parent.rglob("*"))
 
-    checked = verify_backup(backup_settings, "20261203T120000Z-bad0")
+    checked = verify_backup(backup_settings, "20261203T120000000Z-bad0")
 
     after = sorted(str(p) for p in backup_settings.data_dir.parent.rglob("*"))
     assert not checked.verified

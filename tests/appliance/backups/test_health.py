@@ -34,7 +34,7 @@ def test_serve_clears_what_a_killed_backup_left_unless_one_runs(tmp_path):
     backup_dir = tmp_path / "backups"
     backup_dir.mkdir()
     partial = backup_dir / ".tmp-backup-X.tar.zst.7.partial"
-    kept = backup_dir / "backup-20261203T120000Z-abcd.tar.zst"
+    kept = backup_dir / "backup-20261203T120000000Z-abcd.tar.zst"
     kept.write_bytes(b"a real backup")
 
     partial.write_bytes(b"half")
