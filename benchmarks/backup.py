@@ -13,18 +13,17 @@ nothing else runs.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import sqlite3
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from contextlib import closing
 from pathlib import Path
 
 from appliance.backups.create import create_backup
-from appliance.backups.verify import verify_backup
 from appliance.settings import Settings
 
 ROW_BYTES = 4096
@@ -59,8 +58,8 @@ def stock_backup_seconds(database: Path, scratch: Path) -> float:
 
 def our_backup_seconds(settings: Settings) -> float:
     started = time.perf_counter()
-    record = create_backup(settings, trigger="benchmark")
-    if not verify_backup(settings, record.id).verified:
+    record = create_backup(settings, trigger="benchmark", verify=True)
+    if not record.verified:
         raise RuntimeError("the benchmark's backup did not verify")
     took = time.perf_counter() - started
     archive = settings.backup_path / record.file
@@ -69,34 +68,62 @@ def our_backup_seconds(settings: Settings) -> float:
     return took
 
 
-class Writer(threading.Thread):
-    """Commits one small row at a time, noting each commit's latency."""
+class Writer:
+    """A separate process committing one small row at a time, as an API
+    worker does, noting each commit's latency and when it happened."""
 
     def __init__(self, database: Path):
-        super().__init__(daemon=True)
-        self.database = database
-        self.latencies: list[float] = []
-        self.stopped = threading.Event()
-        self.allowed = threading.Event()
-        self.allowed.set()
+        self.control, child_end = multiprocessing.Pipe()
+        self.process = multiprocessing.Process(
+            target=commit_forever, args=(database, child_end), daemon=True
+        )
+        self.process.start()
 
-    def run(self) -> None:
-        with closing(sqlite3.connect(self.database, timeout=15)) as connection:
-            connection.execute("CREATE TABLE IF NOT EXISTS writes (at REAL)")
-            while not self.stopped.is_set():
-                self.allowed.wait()
-                started = time.perf_counter()
-                connection.execute("INSERT INTO writes VALUES (?)", (started,))
-                connection.commit()
-                self.latencies.append((time.perf_counter() - started) * 1000)
-                time.sleep(0.005)
+    def pause(self) -> None:
+        self.control.send("pause")
+        self.control.recv()
+
+    def resume(self) -> None:
+        self.control.send("resume")
+        self.control.recv()
+
+    def stop(self) -> None:
+        self.control.send("stop")
+        self.process.join()
 
     def p99_while(self, work) -> tuple[float, object]:
         """(p99 commit latency while `work()` ran, what it returned)."""
-        first = len(self.latencies)
+        started = time.monotonic()
         result = work()
-        window = sorted(self.latencies[first:])
+        self.control.send(("window", started, time.monotonic()))
+        window = sorted(self.control.recv())
         return (window[int(len(window) * 0.99) - 1] if window else 0.0), result
+
+
+def commit_forever(database: Path, control) -> None:
+    commits: list[tuple[float, float]] = []
+    paused = False
+    with closing(sqlite3.connect(database, timeout=15)) as connection:
+        # As the appliance's own connections are set up.
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("CREATE TABLE IF NOT EXISTS writes (at REAL)")
+        while True:
+            while paused or control.poll():
+                command = control.recv()
+                if command == "stop":
+                    return
+                if command in ("pause", "resume"):
+                    paused = command == "pause"
+                    control.send(True)
+                else:
+                    _, since, until = command
+                    control.send([ms for at, ms in commits if since <= at <= until])
+            started = time.perf_counter()
+            connection.execute("INSERT INTO writes VALUES (?)", (started,))
+            connection.commit()
+            commits.append((time.monotonic(), (time.perf_counter() - started) * 1000))
+            time.sleep(0.005)
 
 
 def main() -> None:
@@ -113,20 +140,19 @@ def main() -> None:
         build_database(database, args.size_mb)
         size = database.stat().st_size
         writer = Writer(database)
-        writer.start()
         quiet_p99, _ = writer.p99_while(lambda: time.sleep(5))
 
         ratios, busy_p99s = [], []
         for _ in range(args.pairs):
             # The sqlite3 shell backs up in steps and starts over whenever
             # another connection writes: with the writer on it never ends.
-            writer.allowed.clear()
+            writer.pause()
             stock = stock_backup_seconds(database, scratch)
-            writer.allowed.set()
+            writer.resume()
             busy_p99, ours = writer.p99_while(lambda: our_backup_seconds(settings))
             busy_p99s.append(busy_p99)
             ratios.append(stock / ours)
-        writer.stopped.set()
+        writer.stop()
 
     print(
         f"SQLite {size / 2**20:.0f} MB: verified backup at "

@@ -29,6 +29,8 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 ZSTD_LEVEL = 3
+# One worker thread compresses while this one tars and hashes.
+ZSTD_THREADS = 1
 CHUNK = 1024 * 1024
 # No member of ours comes near this; a bigger one is refused before reading.
 MAX_MEMBER_BYTES = 64 * 1024**3
@@ -74,9 +76,9 @@ class ArchiveWriter:
         self.compressor = None
         sink: BinaryIO = self.file
         if compress:
-            self.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(
-                self.file, closefd=False
-            )
+            self.compressor = zstandard.ZstdCompressor(
+                level=ZSTD_LEVEL, threads=ZSTD_THREADS
+            ).stream_writer(self.file, closefd=False)
             sink = self.compressor
         self.tar = tarfile.open(  # noqa: SIM115 - closed in close()
             fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT

@@ -11,6 +11,7 @@ import errno
 import logging
 import shutil
 import sqlite3
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from appliance.backups.files import TEMPORARY_PREFIX, durable_file, remove_tempo
 from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
 from appliance.backups.postgres_engine import DumpFailed
+from appliance.backups.verify import verify_and_record
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -45,35 +47,55 @@ class BackupFailed(Exception):
         self.reason = reason  # a metric label: disk_full, busy, database, io
 
 
-def create_backup(settings: Settings, trigger: str = "manual") -> BackupRecord:
+def create_backup(
+    settings: Settings, trigger: str = "manual", verify: bool = False
+) -> BackupRecord:
+    """Write a new backup; with `verify`, also verify it before the lock
+    goes, so nothing comes between the two (and the verification's scratch
+    copy overwrites the snapshot's pages instead of allocating new ones)."""
     backup_dir = settings.backup_path
     with backup_lock(backup_dir):
         for leftover in remove_temporaries(backup_dir):
             logger.warning("removed %s, left by a backup that did not finish", leftover)
-        started = time.monotonic()
+        staging = Path(
+            tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}staging-", dir=backup_dir)
+        )
         try:
-            record = write_backup_or_explain(settings, backup_dir, trigger)
-        except BackupFailed as failure:
-            record_run(
-                backup_dir,
-                kind="create",
-                trigger=trigger,
-                outcome="failed",
-                reason=failure.reason,
-                error=str(failure),
-                duration=round(time.monotonic() - started, 3),
-            )
-            raise
-        duration = time.monotonic() - started
+            record = create_and_record(settings, backup_dir, trigger, staging)
+            if verify:
+                record = verify_and_record(settings, record, trigger, scratch=staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return record
+
+
+def create_and_record(
+    settings: Settings, backup_dir: Path, trigger: str, staging: Path
+) -> BackupRecord:
+    started = time.monotonic()
+    try:
+        record = write_backup_or_explain(settings, backup_dir, trigger, staging)
+    except BackupFailed as failure:
         record_run(
             backup_dir,
             kind="create",
             trigger=trigger,
-            outcome="ok",
-            backup_id=record.id,
-            size=record.size,
-            duration=round(duration, 3),
+            outcome="failed",
+            reason=failure.reason,
+            error=str(failure),
+            duration=round(time.monotonic() - started, 3),
         )
+        raise
+    duration = time.monotonic() - started
+    record_run(
+        backup_dir,
+        kind="create",
+        trigger=trigger,
+        outcome="ok",
+        backup_id=record.id,
+        size=record.size,
+        duration=round(duration, 3),
+    )
     logger.info(
         "backup %s written: %d bytes in %.1fs", record.id, record.size, duration
     )
@@ -81,10 +103,10 @@ def create_backup(settings: Settings, trigger: str = "manual") -> BackupRecord:
 
 
 def write_backup_or_explain(
-    settings: Settings, backup_dir: Path, trigger: str
+    settings: Settings, backup_dir: Path, trigger: str, staging: Path
 ) -> BackupRecord:
     try:
-        return write_backup(settings, backup_dir, trigger)
+        return write_backup(settings, backup_dir, trigger, staging)
     except OSError as exc:
         reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
         raise BackupFailed(reason, f"backup failed: {exc}") from exc
@@ -92,21 +114,18 @@ def write_backup_or_explain(
         raise BackupFailed("database", f"could not copy the database: {exc}") from exc
 
 
-def write_backup(settings: Settings, backup_dir: Path, trigger: str) -> BackupRecord:
+def write_backup(
+    settings: Settings, backup_dir: Path, trigger: str, staging: Path
+) -> BackupRecord:
     check_free_space(settings, backup_dir)
     backup_id = new_backup_id()
     final = backup_dir / archive_name(backup_id, settings.backup_compression)
-    staging = backup_dir / f"{TEMPORARY_PREFIX}staging-{backup_id}"
-    staging.mkdir()
     engine = ENGINES[settings.database_type]
-    try:
-        dump = staging / engine.DUMP_NAME
-        counts, revision = engine.snapshot(settings, dump)
-        manifest = describe(backup_id, trigger, engine.ENGINE, counts, revision)
-        with durable_file(final) as temporary:
-            manifest["members"] = write_archive(temporary, settings, dump, manifest)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    dump = staging / engine.DUMP_NAME
+    counts, revision = engine.snapshot(settings, dump)
+    manifest = describe(backup_id, trigger, engine.ENGINE, counts, revision)
+    with durable_file(final) as temporary:
+        manifest["members"] = write_archive(temporary, settings, dump, manifest)
     record = BackupRecord(backup_id, final.name, final.stat().st_size, manifest)
     save_record(backup_dir, record)
     return record

@@ -16,7 +16,6 @@ from appliance.backups.catalog import list_backups
 from appliance.backups.create import create_backup
 from appliance.backups.lock import BackupBusy
 from appliance.backups.retention import created_at, prune_backups
-from appliance.backups.verify import verify_backup
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -27,12 +26,11 @@ TRIGGER = "schedule"
 
 def run_scheduled_backup(settings: Settings) -> None:
     try:
-        record = create_backup(settings, trigger=TRIGGER)
+        record = create_backup(settings, trigger=TRIGGER, verify=True)
     except BackupBusy:
         logger.warning("scheduled backup skipped: another backup is running")
         return
-    checked = verify_backup(settings, record.id, trigger=TRIGGER)
-    if not checked.verified:
+    if not record.verified:
         raise RuntimeError(f"backup {record.id} failed verification")
     prune_backups(settings, trigger=TRIGGER)
 

@@ -9,11 +9,13 @@ compared with the manifest's.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from appliance.backups.archive import (
     MANIFEST_NAME,
@@ -41,50 +43,69 @@ def verify_backup(
     settings: Settings, wanted: str, trigger: str = "manual"
 ) -> BackupRecord:
     """Verify backup `wanted` (id or file name) and record the outcome."""
+    with backup_lock(settings.backup_path):
+        record = find_backup(settings.backup_path, wanted)
+        return verify_and_record(settings, record, trigger)
+
+
+def verify_and_record(
+    settings: Settings,
+    record: BackupRecord,
+    trigger: str,
+    scratch: Path | None = None,
+) -> BackupRecord:
+    """Verify `record`'s archive and save the outcome; the caller holds the
+    backup lock. A database file already in `scratch` is overwritten."""
     backup_dir = settings.backup_path
-    with backup_lock(backup_dir):
-        record = find_backup(backup_dir, wanted)
-        started = time.monotonic()
-        try:
-            verify_archive(settings, backup_dir / record.file)
-        except ArchiveRejected as rejected:
-            record.verify_error = str(rejected)
-            record.verified_at = None
-            logger.error("backup %s failed verification: %s", record.id, rejected)
-        else:
-            record.verify_error = None
-            record.verified_at = datetime.now(UTC).isoformat(timespec="seconds")
-            logger.info("backup %s verified", record.id)
-        save_record(backup_dir, record)
-        record_run(
-            backup_dir,
-            kind="verify",
-            trigger=trigger,
-            outcome="failed" if record.verify_error else "ok",
-            reason="verification" if record.verify_error else None,
-            error=record.verify_error,
-            backup_id=record.id,
-            duration=round(time.monotonic() - started, 3),
-        )
+    started = time.monotonic()
+    try:
+        verify_archive(settings, backup_dir / record.file, scratch)
+    except ArchiveRejected as rejected:
+        record.verify_error = str(rejected)
+        record.verified_at = None
+        logger.error("backup %s failed verification: %s", record.id, rejected)
+    else:
+        record.verify_error = None
+        record.verified_at = datetime.now(UTC).isoformat(timespec="seconds")
+        logger.info("backup %s verified", record.id)
+    save_record(backup_dir, record)
+    record_run(
+        backup_dir,
+        kind="verify",
+        trigger=trigger,
+        outcome="failed" if record.verify_error else "ok",
+        reason="verification" if record.verify_error else None,
+        error=record.verify_error,
+        backup_id=record.id,
+        duration=round(time.monotonic() - started, 3),
+    )
     return record
 
 
-def verify_archive(settings: Settings, archive: Path) -> dict:
+def verify_archive(
+    settings: Settings, archive: Path, scratch: Path | None = None
+) -> dict:
     """The archive's manifest once everything in it checks out; else
     ArchiveRejected naming the first problem."""
-    scratch = Path(
+    if scratch is not None:
+        return check_archive(settings, archive, scratch)
+    own = Path(
         tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}verify-", dir=settings.backup_path)
     )
     try:
-        manifest, seen = read_archive(archive, scratch)
-        compare_members(manifest, seen)
-        engine = engine_named(manifest.get("engine"))
-        dump = scratch / engine.DUMP_NAME
-        if not dump.exists():
-            raise ArchiveRejected("the archive holds no database for its engine")
-        engine.check_dump(settings, dump, manifest)
+        return check_archive(settings, archive, own)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def check_archive(settings: Settings, archive: Path, scratch: Path) -> dict:
+    manifest, seen = read_archive(archive, scratch)
+    compare_members(manifest, seen)
+    engine = engine_named(manifest.get("engine"))
+    dump = scratch / engine.DUMP_NAME
+    if engine.DUMP_NAME not in seen:
+        raise ArchiveRejected("the archive holds no database for its engine")
+    engine.check_dump(settings, dump, manifest)
     return manifest
 
 
@@ -100,14 +121,23 @@ def read_archive(archive: Path, scratch: Path) -> tuple[dict, dict[str, Member]]
         if entry.name in seen:
             raise ArchiveRejected(f"{entry.name!r} appears twice")
         if entry.name in DUMP_NAMES:
-            check_room(scratch, entry.size)
-            with open(scratch / entry.name, "xb") as target:
-                seen[entry.name] = copy_hashing(stream, target)
+            seen[entry.name] = restore_member(stream, scratch / entry.name, entry.size)
         else:
             seen[entry.name] = copy_hashing(stream, None)
     if manifest is None:
         raise ArchiveRejected(f"{archive.name} has no manifest: it is cut short")
     return manifest, seen
+
+
+def restore_member(stream: BinaryIO, path: Path, size: int) -> Member:
+    """Write a member to `path`, over what may be there already: every byte
+    comes from the archive, and the file is cut to the member's length."""
+    check_room(path.parent, size - (path.stat().st_size if path.exists() else 0))
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "wb") as target:
+        member = copy_hashing(stream, target)
+        target.truncate()
+    return member
 
 
 def compare_members(manifest: dict, seen: dict[str, Member]) -> None:
