@@ -90,12 +90,29 @@ def add_backup_commands(commands) -> None:
     listing = add_command(actions, "list", "list the backups, oldest first")
     verify = add_command(actions, "verify", "re-check a backup by test-restoring it")
     verify.add_argument("backup", nargs="?", help="backup id (default: the newest)")
+    restore = add_command(
+        actions, "restore", "put a backup's database and uploads back in place"
+    )
+    restore.add_argument("source", help="backup id, or the path of an archive file")
+    restore.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation"
+    )
+    restore.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=120.0,
+        help="seconds the restarted appliance has to become ready before the "
+        "earlier data is put back (default: 120)",
+    )
     prune = add_command(actions, "prune", "delete backups past BACKUP_RETENTION")
     prune.add_argument(
         "--dry-run", action="store_true", help="only list what would be deleted"
     )
-    for action in (create, listing, verify, prune):
+    for action in (create, listing, verify, restore, prune):
         action.add_argument("--json", action="store_true", help="print JSON")
+    for action in (create, verify, restore):
+        # Set by the admin API when it runs the command for an agent.
+        action.add_argument("--trigger", default="cli", help=argparse.SUPPRESS)
 
 
 def add_command(commands, name: str, summary: str) -> argparse.ArgumentParser:

@@ -25,6 +25,8 @@ from typing import BinaryIO
 
 import zstandard
 
+from appliance.backups.progress import Progress
+
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -51,10 +53,11 @@ class Member:
 class HashingReader(io.RawIOBase):
     """Reads through `source`, keeping the sha256 and size of what passed."""
 
-    def __init__(self, source: BinaryIO):
+    def __init__(self, source: BinaryIO, progress: Progress | None = None):
         self.source = source
         self.digest = hashlib.sha256()
         self.size = 0
+        self.progress = progress
 
     def readable(self) -> bool:
         return True
@@ -63,13 +66,31 @@ class HashingReader(io.RawIOBase):
         data = self.source.read(size)
         self.digest.update(data)
         self.size += len(data)
+        if self.progress is not None:
+            self.progress.advance(len(data))
         return data
+
+
+class CountingReader(io.RawIOBase):
+    """Reads through `source`, telling `progress` how many bytes passed."""
+
+    def __init__(self, source: BinaryIO, progress: Progress):
+        self.source = source
+        self.progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.source.readinto(buffer)
+        self.progress.advance(count or 0)
+        return count
 
 
 class ArchiveWriter:
     """Stream members into a new archive file; `close` finishes it."""
 
-    def __init__(self, path: Path, compress: bool):
+    def __init__(self, path: Path, compress: bool, progress: Progress | None = None):
         # Only the service's user may read what holds every conversation.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self.file = os.fdopen(descriptor, "wb")
@@ -84,12 +105,13 @@ class ArchiveWriter:
             fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT
         )
         self.members: list[Member] = []
+        self.progress = progress
 
     def add_file(self, name: str, source: Path) -> Member:
         with open(source, "rb") as opened:
             size = opened.seek(0, io.SEEK_END)
             opened.seek(0)
-            reader = HashingReader(opened)
+            reader = HashingReader(opened, self.progress)
             self.tar.addfile(tar_entry(name, size), reader)
         if reader.size != size:
             raise OSError(f"{source} changed size while it was archived")
@@ -119,20 +141,28 @@ def tar_entry(name: str, size: int) -> tarfile.TarInfo:
     return entry
 
 
-def open_stream(path: Path) -> tuple[BinaryIO, BinaryIO]:
-    """(raw file, decompressed stream) of an archive, by its first bytes."""
+def open_stream(
+    path: Path, progress: Progress | None = None
+) -> tuple[BinaryIO, BinaryIO]:
+    """(raw file, decompressed stream) of an archive, by its first bytes.
+    `progress` hears of every byte read from the file itself."""
     raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
-    if raw.read(4) == ZSTD_MAGIC:
-        raw.seek(0)
-        return raw, zstandard.ZstdDecompressor().stream_reader(raw)
+    compressed = raw.read(4) == ZSTD_MAGIC
     raw.seek(0)
-    return raw, raw
+    source: BinaryIO = raw
+    if progress is not None:
+        source = io.BufferedReader(CountingReader(raw, progress), CHUNK)
+    if compressed:
+        return raw, zstandard.ZstdDecompressor().stream_reader(source)
+    return raw, source
 
 
-def read_members(path: Path) -> Iterator[tuple[tarfile.TarInfo, BinaryIO]]:
+def read_members(
+    path: Path, progress: Progress | None = None
+) -> Iterator[tuple[tarfile.TarInfo, BinaryIO]]:
     """Each member, checked, with a stream of its bytes (read it before the
     next one; the archive is read once, front to back)."""
-    raw, stream = open_stream(path)
+    raw, stream = open_stream(path, progress)
     try:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             for entry in tar:

@@ -1,4 +1,5 @@
-"""`customer-service backup create|list|verify|prune`, for people and scripts."""
+"""`customer-service backup create|list|verify|restore|prune`, for people
+and scripts: a progress bar on a terminal, `--json` for scripts."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import argparse
 import json
 import sys
 
-from appliance.backups.catalog import BackupRecord, list_backups
+from appliance.backups.catalog import BackupRecord, find_backup, list_backups
 from appliance.backups.create import BackupFailed, create_backup
 from appliance.backups.lock import BackupBusy
+from appliance.backups.progress import progress_for
+from appliance.backups.restore import RestoreFailed, RestoreRefused, restore_backup
 from appliance.backups.retention import prune_backups
 from appliance.backups.verify import verify_backup
 from appliance.exit_codes import EXIT_BAD_CONFIG, EXIT_OK, EXIT_RUNTIME_FAILURE
@@ -18,7 +21,7 @@ from appliance.settings import Settings
 def run_backup_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
         return ACTIONS[args.backup_command](settings, args)
-    except (BackupFailed, BackupBusy) as failure:
+    except (BackupFailed, BackupBusy, RestoreRefused, RestoreFailed) as failure:
         print(f"backup: {failure}", file=sys.stderr)
         return EXIT_RUNTIME_FAILURE
     except LookupError as missing:
@@ -27,7 +30,9 @@ def run_backup_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def create(settings: Settings, args: argparse.Namespace) -> int:
-    record = create_backup(settings, trigger="cli")
+    progress = progress_for("backup", settings.backup_path, show_bar=not args.json)
+    record = create_backup(settings, trigger=args.trigger, progress=progress)
+    progress.finish("ok")
     show([record], args.json)
     return EXIT_OK
 
@@ -39,12 +44,67 @@ def listing(settings: Settings, args: argparse.Namespace) -> int:
 
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     wanted = args.backup or newest_id(settings)
-    record = verify_backup(settings, wanted)
+    progress = progress_for("verify", settings.backup_path, show_bar=not args.json)
+    record = verify_backup(settings, wanted, trigger=args.trigger, progress=progress)
+    progress.finish("ok" if record.verified else "failed")
     show([record], args.json)
     if not record.verified:
         print(f"backup: {record.id} failed: {record.verify_error}", file=sys.stderr)
         return EXIT_RUNTIME_FAILURE
     return EXIT_OK
+
+
+def restore(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.yes and not confirmed(settings, args.source):
+        return EXIT_BAD_CONFIG
+    progress = progress_for("restore", settings.backup_path, show_bar=not args.json)
+    result = restore_backup(
+        settings,
+        args.source,
+        trigger=args.trigger,
+        progress=progress,
+        ready_timeout=args.ready_timeout,
+    )
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+        return EXIT_OK
+    print(f"restored backup {result.backup_id} in {result.duration:.1f}s")
+    if result.safety_backup_id:
+        print(f"the data it replaced is in backup {result.safety_backup_id}")
+    if result.migrated_from:
+        print(f"its schema was migrated from revision {result.migrated_from}")
+    return EXIT_OK
+
+
+def confirmed(settings: Settings, source: str) -> bool:
+    """Ask a person at a terminal; anyone else must pass --yes."""
+    if not sys.stdin.isatty():
+        print("backup: restore replaces live data; pass --yes", file=sys.stderr)
+        return False
+    try:
+        what = describe(find_backup(settings.backup_path, source))
+    except LookupError:
+        what = source
+    print(f"Restore {what}")
+    print(
+        f"It replaces {live_data(settings)} and every file in {settings.upload_path}."
+    )
+    print("A safety backup of the current data is taken first; the workers stop")
+    print("for the swap and start again on the restored data.")
+    answer = input("Type 'restore' to go on: ")
+    if answer.strip() != "restore":
+        print("backup: nothing restored", file=sys.stderr)
+        return False
+    return True
+
+
+def live_data(settings: Settings) -> str:
+    if settings.database_type == "sqlite":
+        return f"the database {settings.sqlite_database_path}"
+    return (
+        f"the PostgreSQL database {settings.postgres_db} on "
+        f"{settings.postgres_host}:{settings.postgres_port}"
+    )
 
 
 def prune(settings: Settings, args: argparse.Namespace) -> int:
@@ -86,4 +146,10 @@ def describe(record: BackupRecord) -> str:
     return f"{record.id}  {size:>10}  {state:<20}  {record.file}"
 
 
-ACTIONS = {"create": create, "list": listing, "verify": verify, "prune": prune}
+ACTIONS = {
+    "create": create,
+    "list": listing,
+    "verify": verify,
+    "restore": restore,
+    "prune": prune,
+}

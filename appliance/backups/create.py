@@ -27,10 +27,16 @@ from appliance.backups.catalog import (
     save_record,
 )
 from appliance.backups.engines import ENGINES
-from appliance.backups.files import TEMPORARY_PREFIX, durable_file, remove_temporaries
+from appliance.backups.files import (
+    RESTORE_WORK_PREFIX,
+    TEMPORARY_PREFIX,
+    durable_file,
+    remove_temporaries,
+)
 from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
 from appliance.backups.postgres_engine import DumpFailed
+from appliance.backups.progress import Progress
 from appliance.backups.verify import verify_and_record
 from appliance.settings import Settings
 
@@ -48,33 +54,55 @@ class BackupFailed(Exception):
 
 
 def create_backup(
-    settings: Settings, trigger: str = "manual", verify: bool = False
+    settings: Settings,
+    trigger: str = "manual",
+    verify: bool = False,
+    progress: Progress | None = None,
 ) -> BackupRecord:
     """Write a new backup; with `verify`, also verify it before the lock
     goes, so nothing comes between the two (and the verification's scratch
     copy overwrites the snapshot's pages instead of allocating new ones)."""
+    with backup_lock(settings.backup_path):
+        return create_locked(settings, trigger, verify, progress)
+
+
+def create_locked(
+    settings: Settings,
+    trigger: str,
+    verify: bool = False,
+    progress: Progress | None = None,
+) -> BackupRecord:
+    """create_backup for a caller that already holds the backup lock."""
     backup_dir = settings.backup_path
-    with backup_lock(backup_dir):
-        for leftover in remove_temporaries(backup_dir):
-            logger.warning("removed %s, left by a backup that did not finish", leftover)
-        staging = Path(
-            tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}staging-", dir=backup_dir)
-        )
-        try:
-            record = create_and_record(settings, backup_dir, trigger, staging)
-            if verify:
-                record = verify_and_record(settings, record, trigger, scratch=staging)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    progress = progress or Progress("backup")
+    for leftover in remove_temporaries(backup_dir):
+        logger.warning("removed %s, left by a backup that did not finish", leftover)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}staging-", dir=backup_dir)
+    )
+    try:
+        record = create_and_record(settings, backup_dir, trigger, staging, progress)
+        if verify:
+            record = verify_and_record(
+                settings, record, trigger, scratch=staging, progress=progress
+            )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return record
 
 
 def create_and_record(
-    settings: Settings, backup_dir: Path, trigger: str, staging: Path
+    settings: Settings,
+    backup_dir: Path,
+    trigger: str,
+    staging: Path,
+    progress: Progress,
 ) -> BackupRecord:
     started = time.monotonic()
     try:
-        record = write_backup_or_explain(settings, backup_dir, trigger, staging)
+        record = write_backup_or_explain(
+            settings, backup_dir, trigger, staging, progress
+        )
     except BackupFailed as failure:
         record_run(
             backup_dir,
@@ -103,10 +131,14 @@ def create_and_record(
 
 
 def write_backup_or_explain(
-    settings: Settings, backup_dir: Path, trigger: str, staging: Path
+    settings: Settings,
+    backup_dir: Path,
+    trigger: str,
+    staging: Path,
+    progress: Progress,
 ) -> BackupRecord:
     try:
-        return write_backup(settings, backup_dir, trigger, staging)
+        return write_backup(settings, backup_dir, trigger, staging, progress)
     except OSError as exc:
         reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
         raise BackupFailed(reason, f"backup failed: {exc}") from exc
@@ -115,17 +147,25 @@ def write_backup_or_explain(
 
 
 def write_backup(
-    settings: Settings, backup_dir: Path, trigger: str, staging: Path
+    settings: Settings,
+    backup_dir: Path,
+    trigger: str,
+    staging: Path,
+    progress: Progress,
 ) -> BackupRecord:
     check_free_space(settings, backup_dir)
     backup_id = new_backup_id()
+    progress.backup_id = backup_id
     final = backup_dir / archive_name(backup_id, settings.backup_compression)
     engine = ENGINES[settings.database_type]
     dump = staging / engine.DUMP_NAME
+    progress.start_phase("snapshot")
     counts, revision = engine.snapshot(settings, dump)
     manifest = describe(backup_id, trigger, engine.ENGINE, counts, revision)
     with durable_file(final) as temporary:
-        manifest["members"] = write_archive(temporary, settings, dump, manifest)
+        manifest["members"] = write_archive(
+            temporary, settings, dump, manifest, progress
+        )
     record = BackupRecord(backup_id, final.name, final.stat().st_size, manifest)
     save_record(backup_dir, record)
     return record
@@ -151,12 +191,15 @@ def describe(
 
 
 def write_archive(
-    path: Path, settings: Settings, dump: Path, manifest: dict
+    path: Path, settings: Settings, dump: Path, manifest: dict, progress: Progress
 ) -> list[dict]:
-    writer = ArchiveWriter(path, settings.backup_compression)
+    uploads = upload_files(settings.upload_path)
+    total = dump.stat().st_size + sum(upload.stat().st_size for upload, _ in uploads)
+    progress.start_phase("archive", total)
+    writer = ArchiveWriter(path, settings.backup_compression, progress)
     try:
         members = [writer.add_file(dump.name, dump)]
-        for upload, name in upload_files(settings.upload_path):
+        for upload, name in uploads:
             members.append(writer.add_file(name, upload))
         listed = [member_json(member) for member in members]
         writer.add_manifest({**manifest, "members": listed})
@@ -177,6 +220,9 @@ def upload_files(upload_dir: Path) -> list[tuple[Path, str]]:
         return []
     found = []
     for path in sorted(upload_dir.rglob("*")):
+        # A restore's work folder holds no upload of the app's.
+        if path.relative_to(upload_dir).parts[0].startswith(RESTORE_WORK_PREFIX):
+            continue
         if path.is_file() and not path.is_symlink():
             relative = path.relative_to(upload_dir).as_posix()
             found.append((path, UPLOADS_PREFIX + relative))

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TEMPORARY_PREFIX = ".tmp-"
+# A restore's work folders, inside the live folders they swap.
+RESTORE_WORK_PREFIX = ".restore-"
 
 
 def fsync_directory(directory: Path) -> None:

@@ -14,7 +14,6 @@ import contextlib
 import os
 import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -28,6 +27,7 @@ ENGINE = "postgresql"
 CONNECT_TIMEOUT = 10
 TOOL_TIMEOUT = 6 * 3600
 SCRATCH_PREFIX = "cs_verify_"
+MAINTENANCE_DATABASES = ("postgres", "template1")
 
 
 class DumpFailed(Exception):
@@ -116,42 +116,69 @@ def schema_revision(connection: psycopg.Connection) -> str | None:
 
 def check_dump(settings: Settings, dump: Path, manifest: dict) -> None:
     """Restore `dump` into a scratch database and compare the row counts."""
-    try:
-        with scratch_database(settings) as name:
-            run_tool(
-                [
-                    "pg_restore",
-                    "--no-owner",
-                    "--exit-on-error",
-                    f"--dbname={name}",
-                    str(dump),
-                ],
-                connection_env(settings, name),
-            )
-            with connect(settings, name) as connection:
-                counts = row_counts(connection)
-    except (DumpFailed, psycopg.Error) as exc:
-        raise ArchiveRejected(f"the dump does not restore: {exc}") from exc
-    if counts != manifest.get("row_counts"):
-        raise ArchiveRejected("row counts differ from the manifest")
-
-
-@contextlib.contextmanager
-def scratch_database(settings: Settings) -> Iterator[str]:
     name = SCRATCH_PREFIX + secrets.token_hex(6)
-    with connect(settings) as connection:
-        connection.autocommit = True
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    restore_into_new_database(settings, dump, name, manifest)
+    drop_database(settings, name)
+
+
+def restore_into_new_database(
+    settings: Settings, dump: Path, name: str, manifest: dict
+) -> None:
+    """Create database `name` from `dump` and check its row counts against
+    the manifest; on any failure the new database is dropped again."""
+    create_database(settings, name)
     try:
-        yield name
-    finally:
-        with connect(settings) as connection:
-            connection.autocommit = True
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
+        load_dump(settings, dump, name)
+        with connect(settings, name) as connection:
+            counts = row_counts(connection)
+        if counts != manifest.get("row_counts"):
+            raise ArchiveRejected("row counts differ from the manifest")
+    except (DumpFailed, psycopg.Error) as exc:
+        drop_database(settings, name)
+        raise ArchiveRejected(f"the dump does not restore: {exc}") from exc
+    except BaseException:
+        drop_database(settings, name)
+        raise
+
+
+def load_dump(settings: Settings, dump: Path, name: str) -> None:
+    run_tool(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--exit-on-error",
+            f"--dbname={name}",
+            str(dump),
+        ],
+        connection_env(settings, name),
+    )
+
+
+def create_database(settings: Settings, name: str) -> None:
+    with admin_connection(settings) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(settings: Settings, name: str) -> None:
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+    with admin_connection(settings) as connection:
+        connection.execute(statement.format(sql.Identifier(name)))
+
+
+def admin_connection(settings: Settings) -> psycopg.Connection:
+    """An autocommit session for creating, renaming and dropping databases:
+    in the server's maintenance database, which no restore ever swaps, or
+    in the app's own when the user may not reach that."""
+    last_error: psycopg.Error | None = None
+    for name in (*MAINTENANCE_DATABASES, settings.postgres_db):
+        try:
+            connection = connect(settings, name)
+        except psycopg.OperationalError as exc:
+            last_error = exc
+            continue
+        connection.autocommit = True
+        return connection
+    raise last_error or psycopg.OperationalError("no database to connect to")
 
 
 def run_tool(command: list[str], env: dict[str, str]) -> None:

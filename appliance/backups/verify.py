@@ -34,18 +34,22 @@ from appliance.backups.engines import DUMP_NAMES, engine_named
 from appliance.backups.files import TEMPORARY_PREFIX
 from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
+from appliance.backups.progress import Progress
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 def verify_backup(
-    settings: Settings, wanted: str, trigger: str = "manual"
+    settings: Settings,
+    wanted: str,
+    trigger: str = "manual",
+    progress: Progress | None = None,
 ) -> BackupRecord:
     """Verify backup `wanted` (id or file name) and record the outcome."""
     with backup_lock(settings.backup_path):
         record = find_backup(settings.backup_path, wanted)
-        return verify_and_record(settings, record, trigger)
+        return verify_and_record(settings, record, trigger, progress=progress)
 
 
 def verify_and_record(
@@ -53,13 +57,18 @@ def verify_and_record(
     record: BackupRecord,
     trigger: str,
     scratch: Path | None = None,
+    progress: Progress | None = None,
 ) -> BackupRecord:
     """Verify `record`'s archive and save the outcome; the caller holds the
     backup lock. A database file already in `scratch` is overwritten."""
     backup_dir = settings.backup_path
+    archive = backup_dir / record.file
+    progress = progress or Progress("verify")
+    progress.backup_id = record.id
+    progress.start_phase("verify", archive.stat().st_size)
     started = time.monotonic()
     try:
-        verify_archive(settings, backup_dir / record.file, scratch)
+        verify_archive(settings, archive, scratch, progress)
     except ArchiveRejected as rejected:
         record.verify_error = str(rejected)
         record.verified_at = None
@@ -83,23 +92,28 @@ def verify_and_record(
 
 
 def verify_archive(
-    settings: Settings, archive: Path, scratch: Path | None = None
+    settings: Settings,
+    archive: Path,
+    scratch: Path | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """The archive's manifest once everything in it checks out; else
     ArchiveRejected naming the first problem."""
     if scratch is not None:
-        return check_archive(settings, archive, scratch)
+        return check_archive(settings, archive, scratch, progress)
     own = Path(
         tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}verify-", dir=settings.backup_path)
     )
     try:
-        return check_archive(settings, archive, own)
+        return check_archive(settings, archive, own, progress)
     finally:
         shutil.rmtree(own, ignore_errors=True)
 
 
-def check_archive(settings: Settings, archive: Path, scratch: Path) -> dict:
-    manifest, seen = read_archive(archive, scratch)
+def check_archive(
+    settings: Settings, archive: Path, scratch: Path, progress: Progress | None
+) -> dict:
+    manifest, seen = read_archive(archive, scratch, progress)
     compare_members(manifest, seen)
     engine = engine_named(manifest.get("engine"))
     dump = scratch / engine.DUMP_NAME
@@ -109,10 +123,12 @@ def check_archive(settings: Settings, archive: Path, scratch: Path) -> dict:
     return manifest
 
 
-def read_archive(archive: Path, scratch: Path) -> tuple[dict, dict[str, Member]]:
+def read_archive(
+    archive: Path, scratch: Path, progress: Progress | None = None
+) -> tuple[dict, dict[str, Member]]:
     manifest: dict | None = None
     seen: dict[str, Member] = {}
-    for entry, stream in read_members(archive):
+    for entry, stream in read_members(archive, progress):
         if manifest is not None:
             raise ArchiveRejected(f"{entry.name!r} comes after the manifest")
         if entry.name == MANIFEST_NAME:

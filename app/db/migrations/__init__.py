@@ -40,6 +40,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def known_revisions() -> list[str]:
+    """Every revision this build ships, oldest first: a backup's revision
+    must be one of these for this version to restore it."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
 def current_revision(settings: Settings) -> str | None:
     """The revision the database is at; None when it was never migrated."""
     engine = build_engine(settings)
