@@ -39,21 +39,23 @@ class Progress:
         self.total = 0
         self.started = time.time()
         self._reported_at = 0.0
+        self._line_open = False
 
     @property
     def silent(self) -> bool:
         return self.status_path is None and self.terminal is None
 
     def start_phase(self, phase: str, total: int = 0) -> None:
+        self.end_terminal_line()
         self.phase, self.done, self.total = phase, 0, total
-        self.report(force=True)
+        self.report()
 
     def advance(self, count: int) -> None:
         self.done += count
         if time.monotonic() - self._reported_at >= REPORT_EVERY_SECONDS:
             self.report()
 
-    def report(self, force: bool = False) -> None:
+    def report(self) -> None:
         if self.silent:
             return
         self._reported_at = time.monotonic()
@@ -62,14 +64,27 @@ class Progress:
         if self.terminal is not None:
             self.terminal.write("\r" + self.bar())
             self.terminal.flush()
+            self._line_open = True
+
+    def end_terminal_line(self) -> None:
+        """Leave the finished phase on its own line, shown complete."""
+        if self.terminal is None or not self._line_open:
+            return
+        if self.total:
+            self.done = max(self.done, self.total)
+        self.terminal.write("\r" + self.bar() + "\n")
+        self.terminal.flush()
+        self._line_open = False
 
     def finish(self, outcome: str) -> None:
+        if outcome == "ok":
+            self.end_terminal_line()
+        elif self.terminal is not None and self._line_open:
+            self.terminal.write("\n")
+            self._line_open = False
         if self.status_path is not None:
             self.phase = outcome
             self._write_status(finished=True)
-        if self.terminal is not None:
-            self.terminal.write("\r" + " " * (BAR_WIDTH + 48) + "\r")
-            self.terminal.flush()
 
     def bar(self) -> str:
         label = f"{self.kind} {self.phase}"

@@ -6,7 +6,6 @@ import logging
 import os
 import shutil
 import sys
-from pathlib import Path
 
 from supervisor.medusa import asyncore_25 as asyncore
 
@@ -53,22 +52,26 @@ def prepare_to_supervise(settings: Settings) -> str:
     # Before anything in this process imports prometheus_client, which reads
     # the folder's location once, at import.
     prepare_metrics_dir(settings)
-    clear_unfinished_backups(settings.backup_path)
+    settle_unfinished_backup_runs(settings)
 
     run_migrations(settings)
     return write_supervisord_config(settings)
 
 
-def clear_unfinished_backups(backup_dir: Path) -> None:
-    """Remove what a backup killed mid-way left, unless one is running now
-    (started by hand while the appliance was down)."""
+def settle_unfinished_backup_runs(settings: Settings) -> None:
+    """Remove what a backup killed mid-way left, and finish or undo a restore
+    that was, unless one is running now (started by hand while the appliance
+    was down). Before the migrations: they must see the settled data."""
     from appliance.backups.files import remove_temporaries
     from appliance.backups.lock import BackupBusy, backup_lock
+    from appliance.backups.restore.state import settle_unfinished_restore
 
+    backup_dir = settings.backup_path
     if not backup_dir.is_dir():
         return
     try:
         with backup_lock(backup_dir):
+            settle_unfinished_restore(settings)
             for leftover in remove_temporaries(backup_dir):
                 logger.warning("removed %s, left by an unfinished backup", leftover)
     except BackupBusy:

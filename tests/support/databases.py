@@ -30,6 +30,7 @@ import pytest
 from psycopg import sql
 
 from appliance.settings import Settings
+from tests.support.network import free_port
 
 ENGINES = ("sqlite", "postgresql")
 
@@ -91,7 +92,9 @@ def database_settings(
     postgres_db: str | None = None, **overrides,
 ) -> Settings:  # fmt: skip
     """Settings for one engine; Postgres ones point at `postgres_db`."""
-    values: dict = {"data_dir": data_dir, "database_type": engine}
+    # A port nothing listens on: a restore refuses to swap data under an
+    # appliance it cannot stop, and one may be serving on the default port.
+    values: dict = {"data_dir": data_dir, "database_type": engine, "port": free_port()}
     if engine == "postgresql" and postgres is not None:
         values.update(
             postgres_host=postgres.host,

@@ -111,6 +111,10 @@ def restore_backup(
         except (RestoreRefused, RestoreFailed) as failure:
             restore.record("failed", failure)
             raise
+        except OSError as exc:
+            failure = RestoreFailed(f"restore of {source} failed: {exc}")
+            restore.record("failed", failure)
+            raise failure from exc
         restore.record("ok")
         return result
 
@@ -195,6 +199,11 @@ class Restore:
         except ArchiveRejected as rejected:
             self.abandon()
             raise RestoreRefused(f"{self.backup_id}: {rejected}") from rejected
+        except OSError as exc:
+            self.abandon()
+            raise RestoreFailed(
+                f"could not unpack {self.backup_id}, nothing live was touched: {exc}"
+            ) from exc
         except BaseException:
             self.abandon()
             raise
@@ -303,14 +312,13 @@ class Restore:
             return
         counts = plan.live_row_counts(self.settings)
         self.progress.start_phase("start")
-        self.running.start_writers()
-        if self.wait_until_ready():
+        if self.started_and_ready():
             self.keep()
             return
-        self.running.stop_writers()
+        self.stop_writers_quietly()
         if plan.live_row_counts(self.settings) != counts:
             self.keep()
-            self.running.start_writers()
+            self.start_writers_again()
             raise RestoreFailed(
                 f"the appliance did not become ready within {self.ready_timeout:.0f}"
                 " s, but the restored data has taken new writes, so it was kept; "
@@ -318,11 +326,27 @@ class Restore:
             )
         undo_parts(self.state)
         clear_state(self.settings)
-        self.running.start_writers()
+        self.start_writers_again()
         raise RestoreFailed(
             f"the appliance did not become ready within {self.ready_timeout:.0f} s "
             "on the restored data, so the earlier data was put back"
         )
+
+    def started_and_ready(self) -> bool:
+        try:
+            self.running.start_writers()
+        except ControlFailed as exc:
+            logger.error(
+                "restore of %s: workers did not start: %s", self.backup_id, exc
+            )
+            return False
+        return self.wait_until_ready()
+
+    def stop_writers_quietly(self) -> None:
+        try:
+            self.running.stop_writers()
+        except ControlFailed:
+            logger.exception("could not stop the workers after a failed restore")
 
     def wait_until_ready(self) -> bool:
         deadline = time.monotonic() + self.ready_timeout

@@ -10,6 +10,7 @@ import pytest
 
 from app.db.migrations import upgrade_database
 from appliance.settings import Settings
+from tests.support.network import free_port
 
 CONVERSATIONS = 30
 
@@ -17,7 +18,8 @@ CONVERSATIONS = 30
 @pytest.fixture
 def backup_settings(tmp_path: Path) -> Settings:
     """A migrated SQLite database with conversations, messages and uploads."""
-    settings = Settings(data_dir=tmp_path / "data")
+    # A free port: nothing may seem to be serving on this data (see restore).
+    settings = Settings(data_dir=tmp_path / "data", port=free_port())
     assert upgrade_database(settings) == 0
     add_conversations(settings.sqlite_database_path, CONVERSATIONS)
     uploads = settings.upload_path / "2026" / "12"
@@ -50,4 +52,5 @@ def backup_command_env(settings: Settings) -> dict[str, str]:
         "PATH": os.environ["PATH"],
         "ENV_FILE": str(settings.data_dir / "absent.env"),
         "DATA_DIR": str(settings.data_dir),
+        "PORT": str(settings.port),
     }

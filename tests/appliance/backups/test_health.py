@@ -29,9 +29,10 @@ def test_silent_when_backups_are_off(tmp_path):
 
 def test_serve_clears_what_a_killed_backup_left_unless_one_runs(tmp_path):
     from appliance.backups.lock import backup_lock
-    from appliance.supervision.serve import clear_unfinished_backups
+    from appliance.supervision.serve import settle_unfinished_backup_runs
 
-    backup_dir = tmp_path / "backups"
+    settings = Settings(data_dir=tmp_path)
+    backup_dir = settings.backup_path
     backup_dir.mkdir()
     partial = backup_dir / ".tmp-backup-X.tar.zst.7.partial"
     kept = backup_dir / "backup-20261203T120000000Z-abcd.tar.zst"
@@ -39,9 +40,9 @@ def test_serve_clears_what_a_killed_backup_left_unless_one_runs(tmp_path):
 
     partial.write_bytes(b"half")
     with backup_lock(backup_dir):
-        clear_unfinished_backups(backup_dir)
+        settle_unfinished_backup_runs(settings)
     assert partial.exists()
 
-    clear_unfinished_backups(backup_dir)
+    settle_unfinished_backup_runs(settings)
     assert not partial.exists()
     assert kept.exists()
