@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 
 from appliance import __version__
+from appliance.backups import sqlite_engine
 from appliance.backups.archive import MANIFEST_FORMAT, ArchiveWriter, Member
 from appliance.backups.catalog import (
     BackupRecord,
@@ -71,8 +72,11 @@ def create_locked(
     trigger: str,
     verify: bool = False,
     progress: Progress | None = None,
+    quiescent: bool = False,
 ) -> BackupRecord:
-    """create_backup for a caller that already holds the backup lock."""
+    """create_backup for a caller that already holds the backup lock.
+    `quiescent`: the caller has stopped every writer, so a SQLite database
+    is archived as it lies instead of copied first."""
     backup_dir = settings.backup_path
     progress = progress or Progress("backup")
     for leftover in remove_temporaries(backup_dir):
@@ -81,7 +85,9 @@ def create_locked(
         tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}staging-", dir=backup_dir)
     )
     try:
-        record = create_and_record(settings, backup_dir, trigger, staging, progress)
+        record = create_and_record(
+            settings, backup_dir, trigger, staging, progress, quiescent
+        )
         if verify:
             record = verify_and_record(
                 settings, record, trigger, scratch=staging, progress=progress
@@ -97,11 +103,12 @@ def create_and_record(
     trigger: str,
     staging: Path,
     progress: Progress,
+    quiescent: bool = False,
 ) -> BackupRecord:
     started = time.monotonic()
     try:
         record = write_backup_or_explain(
-            settings, backup_dir, trigger, staging, progress
+            settings, backup_dir, trigger, staging, progress, quiescent
         )
     except BackupFailed as failure:
         record_run(
@@ -136,9 +143,10 @@ def write_backup_or_explain(
     trigger: str,
     staging: Path,
     progress: Progress,
+    quiescent: bool,
 ) -> BackupRecord:
     try:
-        return write_backup(settings, backup_dir, trigger, staging, progress)
+        return write_backup(settings, backup_dir, trigger, staging, progress, quiescent)
     except OSError as exc:
         reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
         raise BackupFailed(reason, f"backup failed: {exc}") from exc
@@ -152,15 +160,15 @@ def write_backup(
     trigger: str,
     staging: Path,
     progress: Progress,
+    quiescent: bool,
 ) -> BackupRecord:
     check_free_space(settings, backup_dir)
     backup_id = new_backup_id()
     progress.backup_id = backup_id
     final = backup_dir / archive_name(backup_id, settings.backup_compression)
     engine = ENGINES[settings.database_type]
-    dump = staging / engine.DUMP_NAME
     progress.start_phase("snapshot")
-    counts, revision = engine.snapshot(settings, dump)
+    dump, counts, revision = take_snapshot(settings, staging, quiescent)
     manifest = describe(backup_id, trigger, engine.ENGINE, counts, revision)
     with durable_file(final) as temporary:
         manifest["members"] = write_archive(
@@ -169,6 +177,21 @@ def write_backup(
     record = BackupRecord(backup_id, final.name, final.stat().st_size, manifest)
     save_record(backup_dir, record)
     return record
+
+
+def take_snapshot(
+    settings: Settings, staging: Path, quiescent: bool
+) -> tuple[Path, dict[str, int], str | None]:
+    """(file to archive as the dump, row counts, schema revision)."""
+    engine = ENGINES[settings.database_type]
+    if quiescent and engine is sqlite_engine:
+        try:
+            return sqlite_engine.quiescent_copy(settings)
+        except sqlite_engine.LiveDatabase as busy:
+            logger.warning("copying the database online after all: %s", busy)
+    dump = staging / engine.DUMP_NAME
+    counts, revision = engine.snapshot(settings, dump)
+    return dump, counts, revision
 
 
 def describe(
@@ -198,7 +221,8 @@ def write_archive(
     progress.start_phase("archive", total)
     writer = ArchiveWriter(path, settings.backup_compression, progress)
     try:
-        members = [writer.add_file(dump.name, dump)]
+        engine = ENGINES[settings.database_type]
+        members = [writer.add_file(engine.DUMP_NAME, dump)]
         for upload, name in uploads:
             members.append(writer.add_file(name, upload))
         listed = [member_json(member) for member in members]

@@ -31,6 +31,23 @@ def snapshot(settings: Settings, target: Path) -> tuple[dict[str, int], str | No
     return row_counts(target), schema_revision(target)
 
 
+def quiescent_copy(settings: Settings) -> tuple[Path, dict[str, int], str | None]:
+    """The live database file itself, whole, to archive as it is: for a
+    caller that has stopped every writer (a restore taking its safety
+    backup), which saves the copy a live snapshot needs. Its WAL is folded
+    in first; if another connection still holds it, LiveDatabase."""
+    database = settings.sqlite_database_path
+    with closing(sqlite3.connect(database, timeout=BUSY_TIMEOUT_SECONDS)) as live:
+        busy, _, _ = live.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        raise LiveDatabase(f"{database} is still open elsewhere")
+    return database, row_counts(database), schema_revision(database)
+
+
+class LiveDatabase(Exception):
+    """Someone still has the database open, so it must be copied online."""
+
+
 def check_dump(settings: Settings, dump: Path, manifest: dict) -> None:
     """Integrity check and row counts of a restored copy, against `manifest`."""
     try:

@@ -223,6 +223,11 @@ class Restore:
                 "installation"
             )
         revision = manifest.get("schema_revision")
+        if revision is None:
+            raise RestoreRefused(
+                f"{self.backup_id} holds a database with no schema revision: "
+                "it was not made by this appliance"
+            )
         if revision not in load_target(REVISIONS_TARGET)():
             raise RestoreRefused(
                 f"{self.backup_id} has schema revision {revision!r}, which this "
@@ -264,7 +269,9 @@ class Restore:
             logger.info("restore %s: no live data, no safety backup", self.backup_id)
             return
         try:
-            safety = create_locked(self.settings, "pre-restore", progress=self.progress)
+            safety = create_locked(
+                self.settings, "pre-restore", progress=self.progress, quiescent=True
+            )
         except BackupFailed as exc:
             self.abandon()
             raise RestoreFailed(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
+import subprocess
+import sys
 import threading
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -300,3 +302,34 @@ def test_restore_refuses_while_an_appliance_it_cannot_stop_serves_this_data(
 
     assert fingerprint(backup_settings) == before
     assert no_leftovers(backup_settings)
+
+
+KILLED_WRITER = """
+import os, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+connection.execute("PRAGMA journal_mode = WAL")
+connection.execute("PRAGMA wal_autocheckpoint = 0")
+for number in range(40):
+    connection.execute(
+        "INSERT INTO conversations (public_token_hash, status, language, "
+        "created_at, updated_at) VALUES (?, 'open', 'en', "
+        "'2026-12-04 10:00:00', '2026-12-04 10:00:00')",
+        (f"{number:064d}",),
+    )
+connection.commit()
+os._exit(0)  # as a killed worker: no close, so no checkpoint
+"""
+
+
+def test_safety_backup_keeps_what_a_killed_writer_left_in_the_wal(backup_settings):
+    backup = create_backup(backup_settings)
+    database = backup_settings.sqlite_database_path
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, str(database)], check=True)
+    wal = database.with_name(database.name + "-wal")
+    assert wal.stat().st_size > 0
+
+    result = restore_backup(backup_settings, backup.id)
+    assert count(backup_settings, "conversations") == 30
+    restore_backup(backup_settings, result.safety_backup_id)
+
+    assert count(backup_settings, "conversations") == 70
