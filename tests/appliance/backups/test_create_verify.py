@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import sqlite3
 import subprocess
 import tarfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.backups import sqlite_engine
+from appliance.backups import create, sqlite_engine
 from appliance.backups.archive import ZSTD_MAGIC
 from appliance.backups.catalog import ARCHIVE_PATTERN, list_backups, record_path
 from appliance.backups.create import BackupFailed, create_backup
@@ -154,6 +155,26 @@ def test_full_disk_fails_clearly_and_leaves_nothing(backup_settings, tmp_path):
 
         assert failed.value.reason == "disk_full"
         assert "MB" in str(failed.value)
+        assert sorted(p.name for p in small.iterdir()) == [".backup.lock", JOURNAL]
+        [run] = read_runs(small)
+        assert (run["outcome"], run["reason"]) == ("failed", "disk_full")
+
+
+def test_disk_filling_up_mid_write_fails_clearly_and_leaves_nothing(
+    backup_settings, tmp_path, monkeypatch
+):
+    # Free space was enough when checked; something else then took it.
+    monkeypatch.setattr(create, "check_free_space", lambda settings, folder: None)
+    noise = random.Random(3).randbytes(2_000_000)
+    (backup_settings.upload_path / "big.bin").write_bytes(noise)
+    with small_tmpfs(tmp_path / "small-disk", "1m") as small:
+        settings = backup_settings.model_copy(update={"backup_path": small})
+
+        with pytest.raises(BackupFailed) as failed:
+            create_backup(settings)
+
+        assert failed.value.reason == "disk_full"
+        assert "No space left" in str(failed.value)
         assert sorted(p.name for p in small.iterdir()) == [".backup.lock", JOURNAL]
         [run] = read_runs(small)
         assert (run["outcome"], run["reason"]) == ("failed", "disk_full")

@@ -333,3 +333,33 @@ def test_safety_backup_keeps_what_a_killed_writer_left_in_the_wal(backup_setting
     restore_backup(backup_settings, result.safety_backup_id)
 
     assert count(backup_settings, "conversations") == 70
+
+
+def test_backup_taken_during_writes_restores_whole_with_its_row_counts(
+    backup_settings,
+):
+    database = backup_settings.sqlite_database_path
+    stop, wrote = threading.Event(), threading.Event()
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            add_conversations(database, 1, messages=10)
+            wrote.set()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        assert wrote.wait(timeout=10)
+        backup = create_backup(backup_settings)
+    finally:
+        stop.set()
+        writer.join()
+
+    restore_backup(backup_settings, backup.id)
+
+    with closing(sqlite3.connect(database)) as connection:
+        [(check,)] = connection.execute("PRAGMA integrity_check")
+    assert check == "ok"
+    for table, rows in backup.manifest["row_counts"].items():
+        assert count(backup_settings, table) == rows, table
+    assert backup.manifest["row_counts"]["conversations"] > 30
