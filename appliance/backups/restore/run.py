@@ -21,8 +21,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
 from appliance.backups.progress import Progress
 from appliance.backups.restore import plan
+from appliance.backups.restore.readiness import answers_health, answers_ready
 from appliance.backups.restore.staging import check_room
 from appliance.backups.restore.state import (
     STAGED,
@@ -393,22 +392,3 @@ class Restore:
             duration=round(time.monotonic() - self.started, 3),
         )
         self.progress.finish(outcome)
-
-
-def answers_ready(settings: Settings) -> bool:
-    return http_status(settings, "/health/ready") == 200
-
-
-def answers_health(settings: Settings) -> bool:
-    return http_status(settings, "/health") is not None
-
-
-def http_status(settings: Settings, path: str) -> int | None:
-    url = local_base_url(settings) + path
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, OSError):
-        return None
