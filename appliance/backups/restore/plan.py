@@ -65,16 +65,6 @@ def drop_dump_scratch(settings: Settings, restore_id: str) -> None:
     shutil.rmtree(dump_scratch(settings, restore_id), ignore_errors=True)
 
 
-def live_folders(settings: Settings) -> list[Path]:
-    """Folders the restored files are unpacked into."""
-    folders = [settings.upload_path]
-    if settings.database_type == sqlite_engine.ENGINE:
-        folders.append(settings.sqlite_database_path.parent)
-    else:
-        folders.append(settings.backup_path)
-    return folders
-
-
 def check_staged(
     settings: Settings, parts: list, staging: Staging, manifest: dict
 ) -> None:

@@ -189,7 +189,7 @@ class Restore:
         self.state = RestoreState(restore_id, self.backup_id or "", STAGING, parts)
         save_state(self.settings, self.state, STAGING)
         try:
-            check_room(plan.live_folders(self.settings), known)
+            check_room(staging, known)
             manifest = staging.unpack(archive, self.progress)
             self.backup_id = self.state.backup_id = manifest.get("id", self.backup_id)
             self.check_fits(manifest)

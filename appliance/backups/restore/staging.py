@@ -39,8 +39,9 @@ from appliance.settings import Settings
 
 FILE_MODE = 0o640
 FOLDER_MODE = 0o750
-# Room kept free beyond what the restored files take.
-SPARE_BYTES = 64 * 1024**2
+# Room kept free beyond what the restored files take: the writers are
+# stopped, but the logs and the safety backup still need a little.
+SPARE_BYTES = 8 * 1024**2
 
 
 class Staging:
@@ -115,25 +116,27 @@ def write_new_file(path: Path, stream: BinaryIO) -> Member:
     return member
 
 
-def check_room(folders: list[Path], manifest: dict | None) -> None:
+def check_room(staging: Staging, manifest: dict | None) -> None:
     """Refuse early when the restored files cannot fit, if the catalogue
-    already knows their sizes; a disk that fills anyway fails the unpack."""
+    already knows their sizes; a disk that fills anyway fails the unpack.
+    Folders on one file system share its free space."""
     if not manifest:
         return
-    needed = sum(int(member.get("size", 0)) for member in manifest.get("members", []))
-    for folder in {folder_on_disk(folder) for folder in folders}:
+    needed: dict[int, tuple[Path, int]] = {}
+    for member in manifest.get("members", []):
+        name, size = str(member.get("name", "")), int(member.get("size", 0))
+        is_upload = name.startswith(UPLOADS_PREFIX)
+        folder = staging.uploads_target if is_upload else staging.dump_target.parent
+        device = folder.stat().st_dev
+        known_folder, total = needed.get(device, (folder, 0))
+        needed[device] = (known_folder, total + size)
+    for folder, size in needed.values():
         free = shutil.disk_usage(folder).free
-        if free < needed + SPARE_BYTES:
+        if free < size + SPARE_BYTES:
             raise ArchiveRejected(
-                f"restoring needs about {(needed + SPARE_BYTES) // 2**20} MB free "
-                f"in {folder}, and {free // 2**20} MB are; free some space first"
+                f"restoring needs about {(size + SPARE_BYTES) // 2**20 + 1} MB "
+                f"free in {folder}, and {free // 2**20} MB are; free some space"
             )
-
-
-def folder_on_disk(folder: Path) -> Path:
-    while not folder.exists():
-        folder = folder.parent
-    return folder
 
 
 def check_staged_sqlite(settings: Settings, database: Path, manifest: dict) -> None:

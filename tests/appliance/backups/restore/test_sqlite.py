@@ -4,7 +4,9 @@ comes back whole, or nothing live changes."""
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -363,3 +365,28 @@ def test_backup_taken_during_writes_restores_whole_with_its_row_counts(
     for table, rows in backup.manifest["row_counts"].items():
         assert count(backup_settings, table) == rows, table
     assert backup.manifest["row_counts"]["conversations"] > 30
+
+
+def test_restore_works_when_the_data_and_upload_folders_are_mounted_volumes(
+    backup_settings, tmp_path
+):
+    with (
+        small_tmpfs(tmp_path / "volume", "200m") as volume,
+        small_tmpfs(volume / "uploads", "16m") as uploads,
+    ):
+        settings = Settings(data_dir=volume, port=backup_settings.port)
+        assert settings.upload_path == uploads
+        shutil.copyfile(
+            backup_settings.sqlite_database_path, settings.sqlite_database_path
+        )
+        (uploads / "kept.jpg").write_bytes(b"in the backup")
+        backup = create_backup(settings)
+        add_conversations(settings.sqlite_database_path, 5)
+        (uploads / "later.jpg").write_bytes(b"after the backup")
+
+        restore_backup(settings, backup.id)
+
+        assert count(settings, "conversations") == 30
+        assert sorted(p.name for p in uploads.iterdir()) == ["kept.jpg"]
+        assert os.path.ismount(volume) and os.path.ismount(uploads)
+        assert no_leftovers(settings)
