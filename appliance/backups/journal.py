@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import time
 from pathlib import Path
 
@@ -19,8 +20,12 @@ JOURNAL_NAME = "runs.jsonl"
 
 
 def record_run(backup_dir: Path, **fields) -> dict:
-    """Append one run: kind, trigger, outcome, and what else is known."""
-    run = {"at": round(time.time(), 3), **fields}
+    """Append one run: kind, trigger, outcome, and what else is known. `at`
+    is when it ended; with a duration, `started_at` is worked out."""
+    now = time.time()
+    run = {"run_id": secrets.token_hex(6), "at": round(now, 3), **fields}
+    if "duration" in fields and "started_at" not in fields:
+        run["started_at"] = round(now - fields["duration"], 3)
     line = (json.dumps(run, sort_keys=True) + "\n").encode()
     try:
         append(backup_dir / JOURNAL_NAME, line)
