@@ -24,6 +24,7 @@ from pydantic import (
 from appliance.settings.fields import (
     CommaList,
     Flag,
+    HoursOrCron,
     HttpUrl,
     NonNegativeInt,
     Port,
@@ -145,7 +146,7 @@ class Settings(BaseModel):
 
     # backups
     backup_enabled: Flag = True
-    backup_interval: PositiveInt = 24
+    backup_interval: HoursOrCron = 24
     backup_retention: PositiveInt = 7
     backup_path: Path | None = None
     backup_compression: Flag = True
