@@ -22,6 +22,7 @@ from appliance.backups.catalog import list_backups
 from appliance.backups.create import create_backup
 from appliance.backups.lock import BackupBusy
 from appliance.backups.retention import created_at, prune_backups
+from appliance.backups.verify import VerificationFailed
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def run_scheduled_backup(settings: Settings) -> None:
         logger.warning("scheduled backup skipped: another backup is running")
         return
     if not record.verified:
-        raise RuntimeError(f"backup {record.id} failed verification")
+        raise VerificationFailed(f"backup {record.id} failed verification")
     prune_backups(settings, trigger=TRIGGER)
 
 

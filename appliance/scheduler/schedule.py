@@ -1,9 +1,9 @@
 """Every job the scheduler runs, listed in one place.
 
-To add a job (restore drills, say), write a function that
-takes the settings and add one ScheduledJob to `scheduled_jobs`. The
-product's own jobs come from PRODUCT_JOBS, an import string, because the
-shell does not import the product.
+To add a job, write a function that takes the settings and add one
+ScheduledJob to `scheduled_jobs`. The product's own jobs come from
+PRODUCT_JOBS, an import string, because the shell does not import the
+product.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def shell_jobs(settings: Settings) -> list[ScheduledJob]:
 def backup_jobs(settings: Settings) -> list[ScheduledJob]:
     if not settings.backup_enabled:
         return []
+    from appliance.backups.drill import CHECK_EVERY, run_restore_drill
     from appliance.backups.scheduled import backup_trigger, run_scheduled_backup
 
     return [
@@ -55,7 +56,15 @@ def backup_jobs(settings: Settings) -> list[ScheduledJob]:
             run=run_scheduled_backup,
             trigger=backup_trigger(settings),
             exclusive=True,
-        )
+        ),
+        ScheduledJob(
+            name="backup-drill",
+            run=run_restore_drill,
+            trigger=IntervalTrigger(seconds=CHECK_EVERY.total_seconds()),
+            exclusive=True,
+            # Checks hourly whether a drill is due; a drill logs its own lines.
+            routine=True,
+        ),
     ]
 
 
