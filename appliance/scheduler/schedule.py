@@ -41,7 +41,11 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
 
 
 def shell_jobs(settings: Settings) -> list[ScheduledJob]:
-    return [*backup_jobs(settings), *housekeeping_jobs(settings)]
+    return [
+        *backup_jobs(settings),
+        *alert_jobs(settings),
+        *housekeeping_jobs(settings),
+    ]
 
 
 def backup_jobs(settings: Settings) -> list[ScheduledJob]:
@@ -65,6 +69,23 @@ def backup_jobs(settings: Settings) -> list[ScheduledJob]:
             # Checks hourly whether a drill is due; a drill logs its own lines.
             routine=True,
         ),
+    ]
+
+
+def alert_jobs(settings: Settings) -> list[ScheduledJob]:
+    # Also with BACKUP_ENABLED=false: backups by hand can fail too.
+    if not settings.alert_webhook_url:
+        return []
+    from appliance.alerts.journal_watch import WATCH_EVERY_SECONDS, alert_failed_runs
+
+    return [
+        ScheduledJob(
+            name="backup-alerts",
+            run=alert_failed_runs,
+            trigger=IntervalTrigger(seconds=WATCH_EVERY_SECONDS),
+            exclusive=True,
+            routine=True,
+        )
     ]
 
 
