@@ -1,9 +1,10 @@
 """Every job the scheduler runs, listed in one place.
 
 To add a job, write a function that takes the settings and add one
-ScheduledJob to `scheduled_jobs`. The product's own jobs come from
-PRODUCT_JOBS, an import string, because the shell does not import the
-product.
+ScheduledJob to `scheduled_jobs`. The product's own jobs come from the
+function APP_JOBS names, an import string, because the shell does not
+import the product (and so tests can add a job that ticks fast, the way
+APP_FACTORY lets them add a route).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from appliance.logs.rotation import rotate_logs
 from appliance.scheduler.jobs import ScheduledJob
 from appliance.settings import Settings
 
-PRODUCT_JOBS = "app.jobs:scheduled_jobs"
 LOG_ROTATION_CHECK_SECONDS = 30
 # The heartbeat has an executor of its own: a long backup occupying the
 # shared threads must not make a healthy scheduler look dead.
@@ -37,7 +37,7 @@ def rotate_shared_log(settings: Settings) -> None:
 
 
 def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
-    return [*shell_jobs(settings), *load_target(PRODUCT_JOBS)(settings)]
+    return [*shell_jobs(settings), *load_target(settings.app_jobs)(settings)]
 
 
 def shell_jobs(settings: Settings) -> list[ScheduledJob]:

@@ -188,6 +188,7 @@ class Settings(BaseModel):
     # appliance: settings the seed spec does not name
     data_dir: Path = Path("data")
     app_factory: str = "app.main:create_app"
+    app_jobs: str = "app.jobs:scheduled_jobs"
     metrics_token: SecretStr | None = None
     access_log: Flag = True
     faq_match_threshold: float = Field(default=0.35, ge=0, le=1)
