@@ -17,7 +17,12 @@ import threading
 import time
 
 from appliance.alerts.messages import failed_job_alert
-from appliance.alerts.webhook import DEFAULT_POLICY, DeliveryPolicy, send_alert
+from appliance.alerts.webhook import (
+    DEFAULT_POLICY,
+    DeliveryPolicy,
+    send_alert,
+    webhook_url,
+)
 from appliance.backups.journal import JournaledFailure, read_runs
 from appliance.settings import Settings
 
@@ -57,7 +62,7 @@ def alert_job_failure(
 ) -> bool:
     """Alert that `job`, started at `started_at`, failed with `error`;
     True when an alert was delivered."""
-    if not settings.alert_webhook_url:
+    if webhook_url(settings) is None:
         return False
     if isinstance(error, JournaledFailure) and journaled_since(settings, started_at):
         return False

@@ -32,6 +32,8 @@ from appliance.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_REPLY_BYTES = 64 * 1024
+# Names reserved for documentation (RFC 2606): no receiver lives there.
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org", "example", "invalid")
 DELIVERED = "delivered"
 FAILED = "failed"
 
@@ -64,8 +66,8 @@ def send_alert(
     settings: Settings, alert: dict, policy: DeliveryPolicy = DEFAULT_POLICY
 ) -> bool:
     """POST `alert`; True once the receiver took it. Never raises."""
-    url = settings.alert_webhook_url
-    if not url:
+    url = webhook_url(settings)
+    if url is None:
         return False
     receiver = receiver_for(url)
     body = json.dumps(receiver.body(alert), ensure_ascii=False).encode()
@@ -95,6 +97,28 @@ def send_alert(
         ALERT_WEBHOOK_DELIVERIES.labels(outcome=DELIVERED).inc()
         return True
     return False
+
+
+def webhook_url(settings: Settings) -> str | None:
+    """ALERT_WEBHOOK_URL, or None when it is unset or still an example.
+
+    The deployment spec's own .env.example sets
+    https://hooks.slack.com/your-webhook: alerts sent there would leave the
+    host for nowhere useful, so that and example domains count as unset.
+    """
+    if settings.alert_webhook_url is None:
+        return None
+    url = settings.alert_webhook_url.get_secret_value()
+    return None if is_example_url(url) else url
+
+
+def is_example_url(url: str) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    example_host = any(
+        host == domain or host.endswith(f".{domain}") for domain in EXAMPLE_DOMAINS
+    )
+    return example_host or parts.path.rstrip("/").endswith("/your-webhook")
 
 
 def give_up(subject: str, origin: str, attempts: int, problem: str) -> bool:

@@ -9,6 +9,8 @@ APP_FACTORY lets them add a route).
 
 from __future__ import annotations
 
+import logging
+
 from apscheduler.triggers.interval import IntervalTrigger
 
 from appliance.health.checks import scheduler_heartbeat_path, touch_heartbeat
@@ -16,6 +18,8 @@ from appliance.imports import load_target
 from appliance.logs.rotation import rotate_logs
 from appliance.scheduler.jobs import ScheduledJob
 from appliance.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 LOG_ROTATION_CHECK_SECONDS = 30
 # The heartbeat has an executor of its own: a long backup occupying the
@@ -74,9 +78,16 @@ def backup_jobs(settings: Settings) -> list[ScheduledJob]:
 
 def alert_jobs(settings: Settings) -> list[ScheduledJob]:
     # Also with BACKUP_ENABLED=false: backups by hand can fail too.
-    if not settings.alert_webhook_url:
-        return []
     from appliance.alerts.journal_watch import WATCH_EVERY_SECONDS, alert_failed_runs
+    from appliance.alerts.webhook import webhook_url
+
+    if webhook_url(settings) is None:
+        if settings.alert_webhook_url is not None:
+            logger.warning(
+                "ALERT_WEBHOOK_URL still holds an example URL; no alerts are "
+                "sent until it names a real receiver"
+            )
+        return []
 
     return [
         ScheduledJob(

@@ -31,6 +31,7 @@ from appliance.settings.fields import (
     PositiveInt,
     RedisUrl,
     Seconds,
+    check_http_url,
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -183,7 +184,8 @@ class Settings(BaseModel):
     static_url: HttpUrl | None = None
     grafana_password: SecretStr | None = None
     prometheus_retention: str = "30d"
-    alert_webhook_url: HttpUrl | None = None
+    # A secret: webhook URLs carry their token in the path or the query.
+    alert_webhook_url: SecretStr | None = None
 
     # appliance: settings the seed spec does not name
     data_dir: Path = Path("data")
@@ -225,6 +227,13 @@ class Settings(BaseModel):
         if isinstance(value, str) and value.strip().lower() in LOG_ROTATIONS:
             return value.strip().lower()
         raise ValueError(f"expected one of {', '.join(LOG_ROTATIONS)}")
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        return SecretStr(check_http_url(value.get_secret_value()))
 
     @field_validator("worker_class")
     @classmethod

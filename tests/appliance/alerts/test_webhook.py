@@ -13,9 +13,12 @@ from prometheus_client import REGISTRY
 from appliance import __version__
 from appliance.alerts.messages import failed_run_alert
 from appliance.alerts.receivers import receiver_for
-from appliance.alerts.webhook import send_alert
+from appliance.alerts.webhook import send_alert, webhook_url
 from appliance.backups.journal import record_run
+from appliance.logs.redaction import redactor_for
+from appliance.scheduler.schedule import scheduled_jobs
 from appliance.settings import Settings
+from appliance.settings.report import masked_settings
 from tests.appliance.alerts.conftest import QUICK, SECRET_PATH, SECRET_QUERY
 from tests.support.network import free_port
 
@@ -75,7 +78,7 @@ def test_a_receiver_error_is_tried_again_then_delivered(
     alert_settings, receiver, alert_logs
 ):
     receiver.answer(500, 200)
-    origin = alert_settings.alert_webhook_url.split("/services")[0]
+    origin = alert_settings.alert_webhook_url.get_secret_value().split("/services")[0]
 
     assert send_alert(alert_settings, disk_full_alert(alert_settings), QUICK)
 
@@ -144,6 +147,32 @@ def test_without_a_webhook_url_nothing_is_sent(tmp_path, receiver):
 
     assert not send_alert(settings, disk_full_alert(settings), QUICK)
     assert receiver.received == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com/your-webhook",  # the deployment spec's example
+        "https://hooks.example.com/your-webhook",  # configs/.env.example's
+    ],
+)
+def test_an_example_url_counts_as_unset_and_the_scheduler_says_so(
+    tmp_path, url, caplog
+):
+    settings = Settings(data_dir=tmp_path, alert_webhook_url=url)
+
+    assert webhook_url(settings) is None
+    assert "backup-alerts" not in {job.name for job in scheduled_jobs(settings)}
+    assert "ALERT_WEBHOOK_URL still holds an example URL" in caplog.text
+
+
+def test_the_webhook_url_is_a_secret_to_logs_and_config_show(alert_settings):
+    url = alert_settings.alert_webhook_url.get_secret_value()
+
+    assert redactor_for(alert_settings).redact(f"posting to {url}") == (
+        "posting to [REDACTED]"
+    )
+    assert masked_settings(alert_settings)["ALERT_WEBHOOK_URL"] == "********"
 
 
 ALERT = {"event": "job.failed", "text": "job x failed", "job": "x"}

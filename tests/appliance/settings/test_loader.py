@@ -68,6 +68,7 @@ def test_shipped_env_example_is_accepted():
         ("BACKUP_INTERVAL", "1.5", "whole number of hours, or a five-field cron"),
         ("BACKUP_INTERVAL", "61 3 * * *", "maximum value (59)"),
         ("BACKUP_INTERVAL", "30 3 * *", "five fields"),
+        ("ALERT_WEBHOOK_URL", "ftp://hooks", "expected an http:// or https:// URL"),
     ],
 )
 def test_invalid_value_is_rejected_with_its_accepted_form(name, value, message):
