@@ -30,7 +30,8 @@ def failed_run_alert(settings: Settings, run: dict) -> dict:
         "reason": run.get("reason"),
         "error": safe_error(settings, run.get("error")),
     }
-    return alert(settings, BACKUP_FAILED, describe_run(details), details, run["at"])
+    at = run.get("at") or time.time()
+    return alert(settings, BACKUP_FAILED, describe_run(details), details, at)
 
 
 def failed_job_alert(settings: Settings, job: str, error: BaseException) -> dict:
