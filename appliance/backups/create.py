@@ -34,7 +34,7 @@ from appliance.backups.files import (
     durable_file,
     remove_temporaries,
 )
-from appliance.backups.journal import record_run
+from appliance.backups.journal import JournaledFailure, record_run
 from appliance.backups.lock import backup_lock
 from appliance.backups.postgres_engine import DumpFailed
 from appliance.backups.progress import Progress
@@ -48,7 +48,7 @@ UPLOADS_PREFIX = "uploads/"
 SPARE_BYTES = 64 * 1024**2
 
 
-class BackupFailed(Exception):
+class BackupFailed(JournaledFailure):
     def __init__(self, reason: str, detail: str):
         super().__init__(detail)
         self.reason = reason  # a metric label: disk_full, busy, database, io

@@ -2,12 +2,16 @@
 
 An old backup is worth an operator's attention but no reason to take the
 appliance out of a load balancer, so it shows as "degraded" with status 200.
+It is old once two scheduled backup times have passed since it: twice the
+interval with whole hours, two fire times with a cron expression.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
+from appliance.backups.cadence import cadence_of
 from appliance.backups.journal import read_runs
 from appliance.settings import Settings
 
@@ -24,7 +28,12 @@ def backup_warning(settings: Settings, now: float | None = None) -> str | None:
     succeeded = [run for run in runs if run.get("outcome") == "ok"]
     if not succeeded:
         return "no backup has succeeded yet" if runs else None
-    age = (now or time.time()) - succeeded[-1]["at"]
-    if age > 2 * settings.backup_interval * HOURS:
-        return f"the newest backup is {age / HOURS:.0f} h old"
+    now = now or time.time()
+    newest = succeeded[-1]["at"]
+    if cadence_of(settings).is_late(utc(newest), utc(now)):
+        return f"the newest backup is {(now - newest) / HOURS:.0f} h old"
     return None
+
+
+def utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)

@@ -57,3 +57,12 @@ def read_runs(backup_dir: Path) -> list[dict]:
         except ValueError:
             continue
     return runs
+
+
+class JournaledFailure(Exception):
+    """A failed run that is already in the journal.
+
+    Alerts for failed runs are sent from the journal, whichever process
+    recorded them, so the scheduler's job runner sends none of its own for
+    a job that ends with one of these.
+    """

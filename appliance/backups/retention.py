@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from appliance.backups.catalog import BackupRecord, list_backups, record_path
+from appliance.backups.create import BackupFailed
 from appliance.backups.files import fsync_directory
 from appliance.backups.journal import record_run
 from appliance.backups.lock import backup_lock
@@ -51,18 +52,33 @@ def prune_backups(
         )
         if dry_run:
             return doomed
+        delete_backups(backup_dir, doomed, trigger)
+    return doomed
+
+
+def delete_backups(backup_dir: Path, doomed: list[BackupRecord], trigger: str) -> None:
+    removed: list[str] = []
+    try:
         for record in doomed:
             delete_backup(backup_dir, record)
+            removed.append(record.id)
         if doomed:
             fsync_directory(backup_dir)
-            record_run(
-                backup_dir,
-                kind="prune",
-                trigger=trigger,
-                outcome="ok",
-                removed=[record.id for record in doomed],
-            )
-    return doomed
+    except OSError as exc:
+        record_run(
+            backup_dir,
+            kind="prune",
+            trigger=trigger,
+            outcome="failed",
+            reason="io",
+            error=str(exc),
+            removed=removed,
+        )
+        raise BackupFailed("io", f"pruning failed: {exc}") from exc
+    if doomed:
+        record_run(
+            backup_dir, kind="prune", trigger=trigger, outcome="ok", removed=removed
+        )
 
 
 def delete_backup(backup_dir: Path, record: BackupRecord) -> None:

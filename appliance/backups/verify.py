@@ -32,12 +32,16 @@ from appliance.backups.catalog import (
 )
 from appliance.backups.engines import DUMP_NAMES, engine_named
 from appliance.backups.files import TEMPORARY_PREFIX
-from appliance.backups.journal import record_run
+from appliance.backups.journal import JournaledFailure, record_run
 from appliance.backups.lock import backup_lock
 from appliance.backups.progress import Progress
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class VerificationFailed(JournaledFailure):
+    """A backup a job verified did not pass; the run journal has why."""
 
 
 def verify_backup(

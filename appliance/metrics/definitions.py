@@ -26,6 +26,13 @@ JOB_DURATION = Histogram(
     buckets=(0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800),
 )
 
+# Counted by the scheduler, the one process that sends alerts.
+ALERT_WEBHOOK_DELIVERIES = Counter(
+    "customer_service_alert_webhook_deliveries_total",
+    "Alerts posted to ALERT_WEBHOOK_URL, by outcome: delivered or failed.",
+    ["outcome"],
+)
+
 HTTP_REQUESTS = Counter(
     "customer_service_http_requests_total",
     "HTTP requests answered, by method, route template and status code.",

@@ -2,7 +2,8 @@
 
 The wrapper logs the start and the end of each run with the job's name and
 duration, records JOB_RUNS and JOB_DURATION, and turns every exception into
-a logged failure, so one broken job never takes the scheduler down.
+a logged failure, so one broken job never takes the scheduler down. A
+failure also alerts ALERT_WEBHOOK_URL, once per streak of failures.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from apscheduler.triggers.base import BaseTrigger
 
+from appliance.alerts.job_failures import alert_job_failure, job_succeeded
 from appliance.metrics.definitions import JOB_DURATION, JOB_RUNS
 from appliance.scheduler.locks import JobAlreadyRunning, job_lock
 from appliance.settings import Settings
@@ -74,14 +76,20 @@ def run_job(job: ScheduledJob, settings: Settings, running: RunningJobs) -> str:
     """Run `job` once; return its outcome: success, failure or skipped."""
     chatter = logging.DEBUG if job.routine else logging.INFO
     extra = {"job": job.name}
+    started_at = time.time()
     started = time.monotonic()
     logger.log(chatter, "job %s started", job.name, extra=extra)
 
     with running.track(job.name):
-        outcome = run_guarded(job, settings)
+        outcome, error = run_guarded(job, settings)
+        elapsed = time.monotonic() - started
+        # Inside the tracking, so a stop waits for the alert to go out too.
+        if error is not None:
+            alert_job_failure(settings, job.name, error, started_at)
+        elif outcome == SUCCESS:
+            job_succeeded(job.name)
 
     # A failure was logged with its traceback where it was caught.
-    elapsed = time.monotonic() - started
     if outcome == SKIPPED:
         logger.info("job %s skipped: another run holds its lock", job.name, extra=extra)
     elif outcome == SUCCESS:
@@ -90,7 +98,8 @@ def run_job(job: ScheduledJob, settings: Settings, running: RunningJobs) -> str:
     return outcome
 
 
-def run_guarded(job: ScheduledJob, settings: Settings) -> str:
+def run_guarded(job: ScheduledJob, settings: Settings) -> tuple[str, Exception | None]:
+    """The outcome of one run, and the exception that failed it."""
     started = time.monotonic()
     try:
         if job.exclusive:
@@ -99,16 +108,16 @@ def run_guarded(job: ScheduledJob, settings: Settings) -> str:
         else:
             job.run(settings)
     except JobAlreadyRunning:
-        return SKIPPED
-    except Exception:
+        return SKIPPED, None
+    except Exception as exc:
         logger.exception(
             "job %s failed after %.3fs",
             job.name,
             time.monotonic() - started,
             extra={"job": job.name},
         )
-        return FAILURE
-    return SUCCESS
+        return FAILURE, exc
+    return SUCCESS, None
 
 
 def record_run(name: str, outcome: str, elapsed: float) -> None:

@@ -12,7 +12,6 @@ operator fixes a broken file in one pass instead of one restart per typo.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -21,15 +20,11 @@ from typing import get_args
 from dotenv import dotenv_values
 from pydantic import SecretStr, ValidationError
 
+from appliance.settings.fields import INLINE_COMMENT
 from appliance.settings.model import Settings, env_name
 from appliance.settings.secrets import find_placeholder_secrets
 
 SECRET_FILE_LIMIT = 64 * 1024
-
-# `docker run --env-file` keeps `50485760  # 50MB` as the whole value; compose
-# and python-dotenv strip the comment. Strip it ourselves, but only for values
-# that can never contain " #" legitimately (numbers, flags, choices).
-INLINE_COMMENT = re.compile(r"\s+#.*$")
 
 
 class SettingsError(Exception):

@@ -24,12 +24,14 @@ from pydantic import (
 from appliance.settings.fields import (
     CommaList,
     Flag,
+    HoursOrCron,
     HttpUrl,
     NonNegativeInt,
     Port,
     PositiveInt,
     RedisUrl,
     Seconds,
+    check_http_url,
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -145,7 +147,7 @@ class Settings(BaseModel):
 
     # backups
     backup_enabled: Flag = True
-    backup_interval: PositiveInt = 24
+    backup_interval: HoursOrCron = 24
     backup_retention: PositiveInt = 7
     backup_path: Path | None = None
     backup_compression: Flag = True
@@ -182,11 +184,13 @@ class Settings(BaseModel):
     static_url: HttpUrl | None = None
     grafana_password: SecretStr | None = None
     prometheus_retention: str = "30d"
-    alert_webhook_url: HttpUrl | None = None
+    # A secret: webhook URLs carry their token in the path or the query.
+    alert_webhook_url: SecretStr | None = None
 
     # appliance: settings the seed spec does not name
     data_dir: Path = Path("data")
     app_factory: str = "app.main:create_app"
+    app_jobs: str = "app.jobs:scheduled_jobs"
     metrics_token: SecretStr | None = None
     access_log: Flag = True
     faq_match_threshold: float = Field(default=0.35, ge=0, le=1)
@@ -223,6 +227,13 @@ class Settings(BaseModel):
         if isinstance(value, str) and value.strip().lower() in LOG_ROTATIONS:
             return value.strip().lower()
         raise ValueError(f"expected one of {', '.join(LOG_ROTATIONS)}")
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        return SecretStr(check_http_url(value.get_secret_value()))
 
     @field_validator("worker_class")
     @classmethod

@@ -27,3 +27,16 @@ def small_tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
         yield mount_point
     finally:
         subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@contextlib.contextmanager
+def immutable(path: Path) -> Iterator[Path]:
+    """`path` made undeletable, even by root (chattr +i); skipped where the
+    file system has no such flag."""
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a file immutable here: {made.stderr.decode()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)

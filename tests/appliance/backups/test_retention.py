@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from appliance.backups.catalog import BackupRecord, list_backups, save_record
-from appliance.backups.create import create_backup
+from appliance.backups.create import BackupFailed, create_backup
 from appliance.backups.journal import read_runs
 from appliance.backups.retention import backups_to_prune, prune_backups
 from appliance.backups.scheduled import (
@@ -18,6 +18,7 @@ from appliance.backups.scheduled import (
 from appliance.backups.verify import verify_backup
 from tests.appliance.backups.conftest import backup_command_env
 from tests.support.commands import run_appliance
+from tests.support.disks import immutable
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -71,6 +72,22 @@ def test_prune_deletes_archive_and_record_and_dry_run_deletes_nothing(
     assert [r.id for r in prune_backups(backup_settings)] == [old.id]
     files = sorted(p.name for p in backup_settings.backup_path.glob("backup-*"))
     assert all(newest.id in name for name in files)
+
+
+def test_a_prune_that_cannot_delete_is_recorded_as_failed(backup_settings):
+    old = create_backup(backup_settings)
+    verify_backup(backup_settings, old.id)
+    old = list_backups(backup_settings.backup_path)[0]
+    old.manifest["created_at"] = (NOW - timedelta(days=30)).isoformat()
+    save_record(backup_settings.backup_path, old)
+    verify_backup(backup_settings, create_backup(backup_settings).id)
+
+    with immutable(backup_settings.backup_path / old.file), pytest.raises(BackupFailed):
+        prune_backups(backup_settings, trigger="schedule")
+
+    last = read_runs(backup_settings.backup_path)[-1]
+    assert (last["kind"], last["outcome"], last["reason"]) == ("prune", "failed", "io")
+    assert last["removed"] == []
 
 
 def test_scheduled_run_creates_verifies_and_prunes(backup_settings):

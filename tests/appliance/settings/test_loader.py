@@ -64,6 +64,11 @@ def test_shipped_env_example_is_accepted():
         ("JWT_ALGORITHM", "none", "expected one of 'HS256'"),
         ("IMAGE_QUALITY", "100", "less than or equal to 95"),
         ("OPENAI_TEMPERATURE", "hot", "valid number"),
+        ("BACKUP_INTERVAL", "-3", "whole number of hours, or a five-field cron"),
+        ("BACKUP_INTERVAL", "1.5", "whole number of hours, or a five-field cron"),
+        ("BACKUP_INTERVAL", "61 3 * * *", "maximum value (59)"),
+        ("BACKUP_INTERVAL", "30 3 * *", "five fields"),
+        ("ALERT_WEBHOOK_URL", "ftp://hooks", "expected an http:// or https:// URL"),
     ],
 )
 def test_invalid_value_is_rejected_with_its_accepted_form(name, value, message):
@@ -164,6 +169,19 @@ def test_inline_comment_in_a_raw_environment_value_is_dropped_for_numbers():
     )
     assert settings.max_file_size == 50485760
     assert settings.smtp_password.get_secret_value() == "pa ss #word"
+
+
+@pytest.mark.parametrize(
+    ("value", "interval"),
+    [
+        ("24  # hours", 24),
+        ("30 3 * * *", "30 3 * * *"),
+        ("30  3 * * 1-5   # weekday nights", "30 3 * * 1-5"),
+    ],
+)
+def test_backup_interval_takes_hours_or_a_cron_expression(value, interval):
+    settings = load_settings({"BACKUP_INTERVAL": value}, Path("/nonexistent"))
+    assert settings.backup_interval == interval
 
 
 def test_empty_value_means_unset_for_optional_settings():
