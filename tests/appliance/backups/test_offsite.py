@@ -24,7 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
-from appliance.backups.catalog import record_path
+from appliance.backups.catalog import list_backups, record_path
 from appliance.backups.create import create_backup
 from appliance.backups.journal import read_runs
 from appliance.backups.offsite import (
@@ -35,6 +35,7 @@ from appliance.backups.offsite import (
     copy_offsite,
 )
 from appliance.backups.s3_signature import object_location
+from appliance.backups.scheduled import run_scheduled_backup
 from appliance.settings import Settings
 from tests.support.network import free_port
 from tests.support.s3_server import S3Server, running_s3_server
@@ -252,6 +253,31 @@ def test_stalled_server_is_given_up_after_the_timeout_of_each_try(offsite_settin
     assert local_files(offsite_settings) == before
     [run] = offsite_runs(offsite_settings)
     assert run["reason"] == "timeout" and run["duration"] >= 1.0
+
+
+def test_scheduled_backup_is_copied_offsite_once_verified(offsite_settings, s3_server):
+    run_scheduled_backup(offsite_settings)
+
+    [made] = list_backups(offsite_settings.backup_path)
+    kinds = [(r["kind"], r["outcome"]) for r in read_runs(offsite_settings.backup_path)]
+    assert kinds == [("create", "ok"), ("verify", "ok"), ("offsite", "ok")]
+    assert offsite_runs(offsite_settings)[0]["trigger"] == "schedule"
+    assert exists(s3_server, KEY_PREFIX + made.file)
+
+
+def test_scheduled_backup_stands_when_its_offsite_copy_fails(offsite_settings, caplog):
+    wrong = with_changes(offsite_settings, oss_secret_key=SecretStr("not-the-key"))
+
+    with caplog.at_level(logging.WARNING, logger="appliance.backups.offsite"):
+        run_scheduled_backup(wrong)
+
+    [made] = list_backups(offsite_settings.backup_path)
+    assert made.verified
+    assert (offsite_settings.backup_path / made.file).is_file()
+    kinds = [(r["kind"], r["outcome"]) for r in read_runs(offsite_settings.backup_path)]
+    assert kinds == [("create", "ok"), ("verify", "ok"), ("offsite", "failed")]
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert made.id in warning.getMessage() and "denied" in warning.getMessage()
 
 
 def test_secret_key_and_signatures_stay_out_of_the_log(offsite_settings, caplog):
