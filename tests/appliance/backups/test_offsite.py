@@ -30,6 +30,7 @@ from appliance.backups.journal import read_runs
 from appliance.backups.offsite import (
     KEY_PREFIX,
     OffsiteFailed,
+    OffsiteNotConfigured,
     TransferLimits,
     bucket_of,
     copy_offsite,
@@ -37,6 +38,8 @@ from appliance.backups.offsite import (
 from appliance.backups.s3_signature import object_location
 from appliance.backups.scheduled import run_scheduled_backup
 from appliance.settings import Settings
+from tests.appliance.backups.conftest import backup_command_env
+from tests.support.commands import run_appliance
 from tests.support.network import free_port
 from tests.support.s3_server import S3Server, running_s3_server
 
@@ -294,6 +297,46 @@ def test_secret_key_and_signatures_stay_out_of_the_log(offsite_settings, caplog)
     secret = offsite_settings.oss_secret_key.get_secret_value()
     assert secret not in logged
     assert "Signature=" not in logged and "authorization" not in logged.lower()
+
+
+def offsite_env(settings: Settings) -> dict[str, str]:
+    return {
+        **backup_command_env(settings),
+        "OSS_PROVIDER": settings.oss_provider,
+        "OSS_ACCESS_KEY": settings.oss_access_key.get_secret_value(),
+        "OSS_SECRET_KEY": settings.oss_secret_key.get_secret_value(),
+        "OSS_BUCKET": settings.oss_bucket,
+        "OSS_ENDPOINT": settings.oss_endpoint,
+    }
+
+
+def test_backup_offsite_command_copies_the_newest_verified_backup(
+    offsite_settings, s3_server
+):
+    verified = create_backup(offsite_settings, verify=True)
+    unverified = create_backup(offsite_settings)
+    env = offsite_env(offsite_settings)
+
+    copied = run_appliance("backup", "offsite", env=env)
+    refused = run_appliance("backup", "offsite", unverified.id, env=env)
+
+    assert copied.returncode == 0, copied.stderr
+    assert verified.id in copied.stdout and "copied to" in copied.stdout
+    assert exists(s3_server, KEY_PREFIX + verified.file)
+    assert refused.returncode == 1
+    assert "not verified" in refused.stderr and "backup verify" in refused.stderr
+    assert not exists(s3_server, KEY_PREFIX + unverified.file)
+
+
+def test_backup_offsite_without_oss_settings_exits_2_and_names_them(backup_settings):
+    create_backup(backup_settings, verify=True)
+
+    result = run_appliance("backup", "offsite", env=backup_command_env(backup_settings))
+
+    assert result.returncode == 2
+    assert "OSS_PROVIDER" in result.stderr and "OSS_ENDPOINT" in result.stderr
+    with pytest.raises(OffsiteNotConfigured):
+        copy_offsite(backup_settings, list_backups(backup_settings.backup_path)[0])
 
 
 def test_aliyun_is_addressed_by_virtual_host_and_the_others_by_path(offsite_settings):
