@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from appliance.backups.catalog import list_backups, record_path
 from appliance.backups.create import create_backup
-from appliance.backups.journal import read_runs
+from appliance.backups.journal import read_runs, record_run
 from appliance.backups.offsite import (
     KEY_PREFIX,
     OffsiteFailed,
@@ -297,6 +297,31 @@ def test_secret_key_and_signatures_stay_out_of_the_log(offsite_settings, caplog)
     secret = offsite_settings.oss_secret_key.get_secret_value()
     assert secret not in logged
     assert "Signature=" not in logged and "authorization" not in logged.lower()
+
+
+def test_offsite_metrics_come_from_the_journal_apart_from_local_failures(tmp_path):
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from appliance.backups.metrics import BackupCollector
+
+    record_run(tmp_path, kind="offsite", outcome="ok", duration=2.5, size=10)
+    record_run(tmp_path, kind="offsite", outcome="failed", reason="denied")
+    record_run(tmp_path, kind="create", outcome="failed", reason="disk_full")
+    registry = CollectorRegistry()
+    registry.register(BackupCollector(tmp_path))
+
+    page = generate_latest(registry).decode()
+
+    assert 'customer_service_backup_offsite_failures_total{reason="denied"} 1.0' in page
+    assert 'customer_service_backup_failures_total{reason="disk_full"} 1.0' in page
+    assert 'customer_service_backup_failures_total{reason="denied"}' not in page
+    assert "customer_service_backup_offsite_last_duration_seconds 2.5" in page
+    [success] = [
+        line
+        for line in page.splitlines()
+        if line.startswith("customer_service_backup_offsite_last_success_timestamp")
+    ]
+    assert float(success.split()[-1]) > 0
 
 
 def offsite_env(settings: Settings) -> dict[str, str]:
