@@ -83,7 +83,9 @@ def add_admin_commands(commands) -> None:
 
 
 def add_backup_commands(commands) -> None:
-    backup = add_command(commands, "backup", "make, list, verify and prune backups")
+    backup = add_command(
+        commands, "backup", "make, list, verify, restore, prune and copy backups"
+    )
     actions = backup.add_subparsers(dest="backup_command", metavar="ACTION")
     actions.required = True
     create = add_command(actions, "create", "back up the database and uploads now")
@@ -108,7 +110,13 @@ def add_backup_commands(commands) -> None:
     prune.add_argument(
         "--dry-run", action="store_true", help="only list what would be deleted"
     )
-    for action in (create, listing, verify, restore, prune):
+    offsite = add_command(
+        actions, "offsite", "copy a verified backup to the OSS_* bucket"
+    )
+    offsite.add_argument(
+        "backup", nargs="?", help="backup id (default: the newest verified)"
+    )
+    for action in (create, listing, verify, restore, prune, offsite):
         action.add_argument("--json", action="store_true", help="print JSON")
     for action in (create, verify, restore):
         # Set by the admin API when it runs the command for an agent.

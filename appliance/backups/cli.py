@@ -1,5 +1,5 @@
-"""`customer-service backup create|list|verify|restore|prune`, for people
-and scripts: a progress bar on a terminal, `--json` for scripts."""
+"""`customer-service backup create|list|verify|restore|prune|offsite`, for
+people and scripts: a progress bar on a terminal, `--json` for scripts."""
 
 from __future__ import annotations
 
@@ -120,6 +120,42 @@ def prune(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def offsite(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.offsite_configured:
+        print(
+            "backup: no offsite copy is configured; set OSS_PROVIDER, OSS_BUCKET, "
+            "OSS_ENDPOINT, OSS_ACCESS_KEY and OSS_SECRET_KEY",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_CONFIG
+    # Imported here: only this command and the scheduler need the S3 client.
+    from appliance.backups.offsite import OffsiteFailed, OffsiteRefused, copy_offsite
+
+    wanted = args.backup or newest_verified_id(settings)
+    record = find_backup(settings.backup_path, wanted)
+    try:
+        run = copy_offsite(settings, record, trigger="cli")
+    except (OffsiteRefused, OffsiteFailed) as failure:
+        print(f"backup: offsite copy of {record.id} failed: {failure}", file=sys.stderr)
+        return EXIT_RUNTIME_FAILURE
+    if args.json:
+        print(json.dumps(run, indent=2, sort_keys=True))
+    else:
+        size = f"{run['size'] / 2**20:.1f} MB"
+        print(f"{record.id}  {size:>10}  copied to {settings.oss_bucket}/{run['key']}")
+    return EXIT_OK
+
+
+def newest_verified_id(settings: Settings) -> str:
+    verified = [r for r in list_backups(settings.backup_path) if r.verified]
+    if not verified:
+        raise LookupError(
+            f"there is no verified backup in {settings.backup_path}; "
+            "see `backup verify`"
+        )
+    return verified[-1].id
+
+
 def newest_id(settings: Settings) -> str:
     records = list_backups(settings.backup_path)
     if not records:
@@ -152,4 +188,5 @@ ACTIONS = {
     "verify": verify,
     "restore": restore,
     "prune": prune,
+    "offsite": offsite,
 }

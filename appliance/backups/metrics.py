@@ -20,6 +20,10 @@ from prometheus_client.registry import Collector
 
 from appliance.backups.journal import read_runs
 
+# Offsite copies have metrics of their own: a bucket that is down says
+# nothing about the local backups.
+OFFSITE = "offsite"
+
 
 class BackupCollector(Collector):
     def __init__(self, backup_dir: Path):
@@ -49,15 +53,43 @@ class BackupCollector(Collector):
             "Size of the newest backup archive.",
             created.get("size", 0),
         )
-        failures = CounterMetricFamily(
-            "customer_service_backup_failures",
+        yield failures_by_reason(
+            "backup_failures",
             "Backup runs that failed, by reason.",
-            labels=["reason"],
+            [run for run in runs if run.get("kind") != OFFSITE],
         )
-        reasons = Counter(run.get("reason") or "other" for run in failed(runs))
-        for reason, count in sorted(reasons.items()):
-            failures.add_metric([reason], count)
-        yield failures
+        yield from offsite_metrics(runs)
+
+
+def offsite_metrics(runs: list[dict]) -> Iterator[Metric]:
+    copied = last_ok(runs, OFFSITE)
+    yield gauge(
+        "backup_offsite_last_success_timestamp_seconds",
+        "When a backup last landed offsite (0: never).",
+        copied.get("at", 0),
+    )
+    yield gauge(
+        "backup_offsite_last_duration_seconds",
+        "How long the newest offsite copy took.",
+        copied.get("duration", 0),
+    )
+    yield failures_by_reason(
+        "backup_offsite_failures",
+        "Offsite copies that failed, by reason.",
+        [run for run in runs if run.get("kind") == OFFSITE],
+    )
+
+
+def failures_by_reason(
+    name: str, documentation: str, runs: list[dict]
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(
+        f"customer_service_{name}", documentation, labels=["reason"]
+    )
+    reasons = Counter(run.get("reason") or "other" for run in failed(runs))
+    for reason, count in sorted(reasons.items()):
+        family.add_metric([reason], count)
+    return family
 
 
 def last_ok(runs: list[dict], kind: str) -> dict:

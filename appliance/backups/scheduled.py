@@ -39,6 +39,12 @@ def run_scheduled_backup(settings: Settings) -> None:
         return
     if not record.verified:
         raise VerificationFailed(f"backup {record.id} failed verification")
+    if settings.offsite_configured:
+        # Imported only here: the S3 client's HTTP stack costs the scheduler
+        # about 7 MB, which appliances without an offsite copy do not pay.
+        from appliance.backups.offsite import copy_new_backup_offsite
+
+        copy_new_backup_offsite(settings, record)
     prune_backups(settings, trigger=TRIGGER)
 
 

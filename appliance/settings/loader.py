@@ -47,6 +47,7 @@ def load_settings(
     values = merge_layers(layers, problems)
     settings = validate(values, problems)
     if settings is not None:
+        problems.extend(offsite_problems(settings))
         problems.extend(production_problems(settings))
     if problems:
         raise SettingsError(problems)
@@ -124,6 +125,14 @@ def describe_error(error: Mapping) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         message = f"expected one of {expected}"
     return f"{name}: {message}"
+
+
+def offsite_problems(settings: Settings) -> list[str]:
+    return [
+        f"{name}: required for the offsite backup copy OSS_PROVIDER asks for; "
+        "set it, or unset OSS_PROVIDER"
+        for name in settings.missing_offsite_settings
+    ]
 
 
 def production_problems(settings: Settings) -> list[str]:

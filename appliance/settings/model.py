@@ -9,6 +9,7 @@ the same names, and a test keeps the three in step.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -37,6 +38,13 @@ from appliance.settings.fields import (
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_ROTATIONS = ("midnight", "hourly", "daily", "weekly", "never")
 SUPPORTED_WORKER_CLASS = "uvicorn.workers.UvicornWorker"
+# Object stores that speak the S3 API; any other S3-compatible one works
+# as "s3". The name decides only how the bucket is addressed (s3.py).
+OSS_PROVIDERS = ("s3", "aws", "minio", "r2", "aliyun", "b2", "wasabi", "ceph")
+# The names an offsite copy needs, once OSS_PROVIDER asks for one.
+OSS_REQUIRED = ("oss_access_key", "oss_secret_key", "oss_bucket", "oss_endpoint")
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+REGION_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
 
 
 def env_name(field_name: str) -> str:
@@ -152,7 +160,8 @@ class Settings(BaseModel):
     backup_path: Path | None = None
     backup_compression: Flag = True
 
-    # outside services (read and validated, used by later features)
+    # outside services: SMTP and SMS are only validated so far; OSS_* (and
+    # OSS_REGION below) drive the offsite backup copy
     smtp_host: str | None = None
     smtp_port: Port = 587
     smtp_user: str | None = None
@@ -199,6 +208,7 @@ class Settings(BaseModel):
     scheduler_heartbeat_timeout: Seconds = 60
     admin_email: str = "admin@localhost"
     admin_password: SecretStr | None = None
+    oss_region: str = "us-east-1"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -247,6 +257,38 @@ class Settings(BaseModel):
     def _bare_extensions(cls, value: list[str]) -> list[str]:
         return [item.lower().lstrip(".") for item in value]
 
+    @field_validator("oss_provider", mode="before")
+    @classmethod
+    def _known_oss_provider(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        name = value.strip().lower()
+        if name not in OSS_PROVIDERS:
+            raise ValueError(
+                f"expected one of {', '.join(OSS_PROVIDERS)}; "
+                "another S3-compatible service works as s3"
+            )
+        return name
+
+    @field_validator("oss_bucket")
+    @classmethod
+    def _valid_bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not BUCKET_NAME.match(value):
+            raise ValueError(
+                "expected a bucket name: 3 to 63 lower-case letters, digits, "
+                "dots and hyphens"
+            )
+        return value
+
+    @field_validator("oss_region")
+    @classmethod
+    def _valid_region_name(cls, value: str) -> str:
+        if not REGION_NAME.match(value):
+            raise ValueError(
+                "expected a region name such as us-east-1, cn-hangzhou or auto"
+            )
+        return value
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         # Children of `serve` may run from another directory; every path they
@@ -273,3 +315,14 @@ class Settings(BaseModel):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def missing_offsite_settings(self) -> list[str]:
+        """What an asked-for offsite copy still lacks (none when not asked)."""
+        if self.oss_provider is None:
+            return []
+        return [env_name(name) for name in OSS_REQUIRED if getattr(self, name) is None]
+
+    @property
+    def offsite_configured(self) -> bool:
+        return self.oss_provider is not None and not self.missing_offsite_settings

@@ -42,6 +42,14 @@ def secrets_in_use(settings: Settings) -> Iterator[tuple[str, object]]:
         yield "GRAFANA_PASSWORD", settings.grafana_password
     if settings.admin_password is not None:
         yield "ADMIN_PASSWORD", settings.admin_password
+    # Unset ones are reported by the loader's offsite check, not twice here.
+    if settings.oss_provider is not None:
+        for name, key in (
+            ("OSS_ACCESS_KEY", settings.oss_access_key),
+            ("OSS_SECRET_KEY", settings.oss_secret_key),
+        ):
+            if key is not None:
+                yield name, key
 
 
 def find_placeholder_secrets(settings: Settings) -> Iterator[tuple[str, str]]:

@@ -96,6 +96,8 @@ def test_production_refuses_the_seed_placeholders(seed_env_file):
         "JWT_SECRET_KEY",
         "REDIS_PASSWORD",
         "GRAFANA_PASSWORD",
+        "OSS_ACCESS_KEY",
+        "OSS_SECRET_KEY",
         "DEBUG",
     }
     assert all("placeholder" in line for line in problems if "PASSWORD" in line)
@@ -198,3 +200,73 @@ def test_paths_default_under_data_dir_and_are_absolute(tmp_path):
     assert settings.backup_path == settings.data_dir / "backups"
     assert settings.log_file_path == settings.data_dir / "logs" / "app.log"
     assert settings.run_dir == settings.data_dir / "run"
+
+
+OFFSITE = {
+    "OSS_PROVIDER": "minio",
+    "OSS_ACCESS_KEY": "AKIAOFFSITE",
+    "OSS_SECRET_KEY": STRONG,
+    "OSS_BUCKET": "shop-backups",
+    "OSS_ENDPOINT": "http://127.0.0.1:9000/",
+}
+
+
+def test_offsite_copy_is_off_until_every_oss_setting_is_given():
+    assert not load_settings({}, Path("/x")).offsite_configured
+    settings = load_settings(OFFSITE, Path("/x"))
+    assert settings.offsite_configured
+    assert (settings.oss_endpoint, settings.oss_region) == (
+        "http://127.0.0.1:9000",
+        "us-east-1",
+    )
+
+
+def test_oss_provider_alone_names_each_missing_oss_setting_on_its_own_line():
+    problems = problems_for({"OSS_PROVIDER": "aliyun", "OSS_BUCKET": "shop-backups"})
+    assert [line.split(":")[0] for line in problems] == [
+        "OSS_ACCESS_KEY",
+        "OSS_SECRET_KEY",
+        "OSS_ENDPOINT",
+    ]
+    assert all("unset OSS_PROVIDER" in line for line in problems)
+
+
+def test_oss_settings_without_a_provider_leave_the_offsite_copy_off():
+    without_provider = {k: v for k, v in OFFSITE.items() if k != "OSS_PROVIDER"}
+    assert not load_settings(without_provider, Path("/x")).offsite_configured
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("OSS_PROVIDER", "dropbox", "expected one of s3, aws, minio, r2, aliyun"),
+        ("OSS_BUCKET", "Shop_Backups", "3 to 63 lower-case letters"),
+        ("OSS_REGION", "us east", "region name such as us-east-1"),
+        ("OSS_ENDPOINT", "s3.example.com", "expected an http:// or https:// URL"),
+    ],
+)
+def test_bad_oss_setting_is_refused_with_what_is_accepted(name, value, message):
+    problems = problems_for({**OFFSITE, name: value})
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{name}: ")
+    assert message in problems[0]
+
+
+def test_oss_provider_name_is_read_in_any_case():
+    settings = load_settings({**OFFSITE, "OSS_PROVIDER": " R2 "}, Path("/x"))
+    assert settings.oss_provider == "r2"
+
+
+def test_production_refuses_placeholder_oss_keys_only_once_each():
+    production = {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": STRONG,
+        "JWT_SECRET_KEY": STRONG + "x",
+    }
+    problems = problems_for(
+        {**production, **OFFSITE, "OSS_SECRET_KEY": "your-oss-secret-key"}
+    )
+    assert problems == [
+        "OSS_SECRET_KEY: still holds a placeholder or well-known value; "
+        "set a real secret before running in production"
+    ]
