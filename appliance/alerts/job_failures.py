@@ -68,7 +68,11 @@ def alert_job_failure(
         return False
     if not FAILING_JOBS.claim_alert(job, time.monotonic()):
         return False
-    return send_alert(settings, failed_job_alert(settings, job, error), policy)
+    delivered = send_alert(settings, failed_job_alert(settings, job, error), policy)
+    if not delivered:
+        # Not silenced by an alert nobody got: the next failure tries again.
+        FAILING_JOBS.forget(job)
+    return delivered
 
 
 def job_succeeded(job: str) -> None:

@@ -83,3 +83,17 @@ def test_a_dead_receiver_leaves_the_job_outcome_alone(tmp_path):
     assert run_job(job, settings, RunningJobs()) == "failure"
     # Three refused attempts and the real policy's pauses of 1 s and 2 s.
     assert time.monotonic() - started < 6
+
+
+def test_an_alert_nobody_took_does_not_silence_the_next_failure(
+    alert_settings, receiver
+):
+    receiver.answer(400, 200)  # a refusal is not retried
+    job = ScheduledJob("refused-export", FlakyJob(), EVERY_MINUTE)
+
+    assert run_job(job, alert_settings, RunningJobs()) == "failure"
+    assert run_job(job, alert_settings, RunningJobs()) == "failure"
+    assert run_job(job, alert_settings, RunningJobs()) == "failure"
+
+    # Refused, then delivered once; the third failure is the same streak.
+    assert len(receiver.received) == 2

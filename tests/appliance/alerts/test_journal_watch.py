@@ -5,8 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from pydantic import SecretStr
 
-from appliance.alerts.journal_watch import ALERTS_PER_ROUND, alert_failed_runs
+from appliance.alerts.journal_watch import (
+    ALERTS_PER_ROUND,
+    alert_failed_runs,
+    start_cursor,
+)
 from appliance.backups.create import BackupFailed, create_backup
 from appliance.backups.journal import read_runs, record_run
 from appliance.scheduler.jobs import RunningJobs, run_job
@@ -89,3 +94,39 @@ def test_the_alert_job_runs_in_the_scheduler_only_with_a_webhook(
 
     assert run_job(job, alert_settings, RunningJobs()) == "success"
     assert "backup-alerts" not in {j.name for j in scheduled_jobs(quiet)}
+
+
+def test_a_failure_between_scheduler_start_and_first_round_is_sent(
+    alert_settings, receiver
+):
+    start_cursor(alert_settings)
+    record_run(alert_settings.backup_path, kind="create", outcome="failed")
+
+    assert alert_failed_runs(alert_settings, QUICK) == 1
+
+
+def test_a_new_receiver_gets_no_older_failures(alert_settings, receiver):
+    start_cursor(alert_settings)
+    record_run(alert_settings.backup_path, kind="create", outcome="failed")
+    moved = alert_settings.model_copy(
+        update={"alert_webhook_url": SecretStr(receiver.url("/another-hook"))}
+    )
+
+    start_cursor(moved)
+    assert alert_failed_runs(moved, QUICK) == 0
+    record_run(alert_settings.backup_path, kind="verify", outcome="failed")
+    assert alert_failed_runs(moved, QUICK) == 1
+    assert [hook.path for hook in receiver.received] == ["/another-hook"]
+
+
+def test_failures_while_no_webhook_was_set_are_not_sent_later(alert_settings, receiver):
+    start_cursor(alert_settings)
+    assert alert_failed_runs(alert_settings, QUICK) == 0
+    unset = alert_settings.model_copy(update={"alert_webhook_url": None})
+
+    start_cursor(unset)  # the scheduler started without a webhook
+    record_run(alert_settings.backup_path, kind="create", outcome="failed")
+    start_cursor(alert_settings)  # and again with it
+
+    assert alert_failed_runs(alert_settings, QUICK) == 0
+    assert receiver.received == []
