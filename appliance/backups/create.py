@@ -59,11 +59,13 @@ def create_backup(
     trigger: str = "manual",
     verify: bool = False,
     progress: Progress | None = None,
+    wait: float = 0.0,
 ) -> BackupRecord:
     """Write a new backup; with `verify`, also verify it before the lock
     goes, so nothing comes between the two (and the verification's scratch
-    copy overwrites the snapshot's pages instead of allocating new ones)."""
-    with backup_lock(settings.backup_path):
+    copy overwrites the snapshot's pages instead of allocating new ones).
+    `wait`: seconds to wait for another run to finish."""
+    with backup_lock(settings.backup_path, wait):
         return create_locked(settings, trigger, verify, progress)
 
 

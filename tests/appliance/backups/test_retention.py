@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from appliance.backups import lock as lock_module
 from appliance.backups.catalog import BackupRecord, list_backups, save_record
 from appliance.backups.create import BackupFailed, create_backup
 from appliance.backups.journal import read_runs
+from appliance.backups.lock import backup_lock
 from appliance.backups.retention import backups_to_prune, prune_backups
 from appliance.backups.scheduled import (
     START_DELAY,
+    BackupSkipped,
     backup_trigger,
     run_scheduled_backup,
 )
@@ -98,6 +102,36 @@ def test_scheduled_run_creates_verifies_and_prunes(backup_settings):
     runs = read_runs(backup_settings.backup_path)
     kinds = [(run["kind"], run["trigger"], run["outcome"]) for run in runs]
     assert kinds == [("create", "schedule", "ok"), ("verify", "schedule", "ok")]
+
+
+def test_a_scheduled_backup_that_finds_the_lock_taken_waits_for_it(
+    backup_settings, monkeypatch
+):
+    waiting = threading.Event()
+    monkeypatch.setattr(lock_module, "WAIT_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(lock_module, "sleep", lambda seconds: waiting.set())
+    scheduled = threading.Thread(
+        target=run_scheduled_backup, args=(backup_settings, timedelta(minutes=1))
+    )
+    with backup_lock(backup_settings.backup_path):  # a drill, say
+        scheduled.start()
+        assert waiting.wait(timeout=10)
+        assert list_backups(backup_settings.backup_path) == []
+    scheduled.join(timeout=60)
+
+    [made] = list_backups(backup_settings.backup_path)
+    assert made.verified
+
+
+def test_a_scheduled_backup_kept_out_by_the_lock_is_a_recorded_failure(
+    backup_settings,
+):
+    with backup_lock(backup_settings.backup_path), pytest.raises(BackupSkipped):
+        run_scheduled_backup(backup_settings, busy_wait=timedelta(0))
+
+    assert list_backups(backup_settings.backup_path) == []
+    [run] = read_runs(backup_settings.backup_path)
+    assert (run["kind"], run["outcome"], run["reason"]) == ("create", "failed", "busy")
 
 
 def test_first_scheduled_backup_is_due_an_interval_after_the_newest(
