@@ -124,7 +124,7 @@ def xml_field(body: bytes, name: str) -> str | None:
     try:
         # Our own endpoint's reply, capped in size; expat refuses entity
         # expansion bombs and ElementTree fetches no external entities.
-        root = ElementTree.fromstring(body[:ERROR_BODY_LIMIT])  # noqa: S314
+        root = ElementTree.fromstring(body)  # noqa: S314
     except ElementTree.ParseError:
         return None
     for element in root.iter():
@@ -133,7 +133,35 @@ def xml_field(body: bytes, name: str) -> str | None:
     return None
 
 
-def error_from(response: httpx.Response) -> S3Error:
+@dataclass(frozen=True)
+class Reply:
+    """A server's answer with at most ERROR_BODY_LIMIT bytes of its body:
+    a misconfigured endpoint (a web page, a captive portal) can send
+    anything, and none of our requests expects a large reply."""
+
+    status_code: int
+    reason_phrase: str
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+def read_reply(response: httpx.Response) -> Reply:
+    content = bytearray()
+    for chunk in response.iter_bytes():
+        content += chunk
+        if len(content) >= ERROR_BODY_LIMIT:
+            del content[ERROR_BODY_LIMIT:]
+            break
+    return Reply(
+        response.status_code, response.reason_phrase, response.headers, bytes(content)
+    )
+
+
+def error_from(response: Reply) -> S3Error:
     body = response.content
     code = xml_field(body, "Code") or response.reason_phrase or "error"
     return S3Error(response.status_code, code, xml_field(body, "Message") or "")
@@ -243,7 +271,7 @@ class S3Client:
         key: str,
         query: dict[str, str] | None = None,
         body: Payload | None = None,
-    ) -> httpx.Response:
+    ) -> Reply:
         """Send one signed request, tried up to `attempts` times while the
         server is busy or the connection fails; an error reply raises."""
         body = body or Payload.of(b"")
@@ -276,7 +304,7 @@ class S3Client:
 
     def send_once(
         self, method: str, key: str, query: dict[str, str], body: Payload
-    ) -> httpx.Response:
+    ) -> Reply:
         base, path = object_location(self.bucket, key)
         query_string = canonical_query(query)
         url = f"{base}{path}" + (f"?{query_string}" if query_string else "")
@@ -292,7 +320,14 @@ class S3Client:
         if method in ("PUT", "POST"):
             # Given, so httpx streams the body as it is instead of chunked.
             headers["content-length"] = str(body.length)
-        return self.http.request(method, url, headers=headers, content=body.content())
+        request = self.http.build_request(
+            method, url, headers=headers, content=body.content()
+        )
+        response = self.http.send(request, stream=True)
+        try:
+            return read_reply(response)
+        finally:
+            response.close()
 
 
 @dataclass(frozen=True)
@@ -317,7 +352,7 @@ class Payload:
         return self.source or None
 
 
-def checked_etag(response: httpx.Response, expected_md5: str) -> str:
+def checked_etag(response: Reply, expected_md5: str) -> str:
     etag = bare_etag(response.headers.get("etag", ""))
     if etag != expected_md5:
         raise UploadMismatch(

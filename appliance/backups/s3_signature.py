@@ -22,7 +22,7 @@ class S3Bucket:
     endpoint: str
     name: str
     region: str
-    access_key: str
+    access_key: str = field(repr=False)
     secret_key: str = field(repr=False)
     # Aliyun OSS refuses path-style requests; most others take both.
     virtual_hosted: bool = False

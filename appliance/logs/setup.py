@@ -20,7 +20,8 @@ from appliance.settings import Settings
 ROLES = ("supervisor", "worker", "scheduler", "cli")
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 # Libraries that log every routine step at info; heard only at debug.
-CHATTY_LOGGERS = ("apscheduler", "alembic.runtime.plugins")
+# httpx logs every request at INFO, query string (upload ids) included.
+CHATTY_LOGGERS = ("apscheduler", "alembic.runtime.plugins", "httpx", "httpcore")
 
 # Record fields that cost a stack walk or a thread lookup per record.
 CALLER_FIELDS = re.compile(r"%\((pathname|filename|module|lineno|funcName)\)")

@@ -42,6 +42,7 @@ from tests.appliance.backups.conftest import backup_command_env
 from tests.support.commands import run_appliance
 from tests.support.network import free_port
 from tests.support.s3_server import S3Server, running_s3_server
+from tests.support.waiting import wait_until
 
 MIB = 1024 * 1024
 QUICK = TransferLimits(timeout_seconds=5, attempts=1)
@@ -123,6 +124,59 @@ def stalled_server() -> Iterator[tuple[int, list[socket.socket]]]:
         thread.join(timeout=5)
         for connection in accepted:
             connection.close()
+
+
+@contextlib.contextmanager
+def flooding_server(give_up_after: int) -> Iterator[tuple[int, list[int]]]:
+    """A loopback port that answers every request with 403 and a body that
+    does not end (a captive portal, a misnamed endpoint): it sends until the
+    client hangs up, or `give_up_after` bytes; the count is reported."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent: list[int] = []
+    chunk = b"x" * 65536
+    framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+
+    def flood() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection = listener.accept()[0]
+                total = 0
+                with connection, contextlib.suppress(OSError):
+                    connection.recv(65536)
+                    connection.sendall(
+                        b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    )
+                    while total < give_up_after:
+                        connection.sendall(framed)
+                        total += len(chunk)
+                sent.append(total)
+
+    thread = threading.Thread(target=flood, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], sent
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(timeout=5)
+
+
+def test_an_endless_reply_is_cut_short_instead_of_filling_memory(offsite_settings):
+    record = create_backup(offsite_settings, verify=True)
+    give_up_after = 512 * 1024 * 1024
+
+    with flooding_server(give_up_after) as (port, sent):
+        flooded = with_changes(
+            offsite_settings, oss_endpoint=f"http://127.0.0.1:{port}"
+        )
+        with pytest.raises(OffsiteFailed) as caught:
+            copy_offsite(flooded, record, limits=QUICK)
+        wait_until(lambda: sent, message="the server to see the hang-up")
+
+    assert caught.value.reason == "denied"
+    # The server's writes stop once the client stops reading, within the
+    # socket buffers; an unread 512 MB would show here.
+    assert max(sent) < 16 * 1024 * 1024
 
 
 def test_copy_lands_byte_for_byte_with_its_record_and_keeps_the_local_backup(

@@ -6,7 +6,15 @@ import logging
 
 import pytest
 
-WATCHED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "apscheduler")
+WATCHED_LOGGERS = (
+    "",
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "apscheduler",
+    "httpx",
+    "httpcore",
+)
 
 
 @pytest.fixture

@@ -115,6 +115,17 @@ def test_log_level_drops_lower_records(data_dir):
     assert [json.loads(line)["message"] for line in file_lines(settings)] == ["unusual"]
 
 
+def test_http_clients_log_no_line_per_request(data_dir):
+    # httpx's INFO lines carry whole URLs: upload ids, signed query strings.
+    settings = settings_for(data_dir, log_format="json", log_level="INFO")
+    configure_logging(settings, "scheduler")
+
+    logging.getLogger("httpx").info("HTTP Request: PUT http://s3/key?uploadId=1")
+    logging.getLogger("httpx").warning("unusual")
+
+    assert [json.loads(line)["message"] for line in file_lines(settings)] == ["unusual"]
+
+
 def test_configuring_twice_writes_each_line_once(data_dir):
     settings = settings_for(data_dir, log_format="json")
     configure_logging(settings, "worker")
