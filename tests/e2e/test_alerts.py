@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.commands import run_appliance
 from tests.support.waiting import wait_until
@@ -21,6 +22,17 @@ def scrape(appliance) -> str:
         headers={"Authorization": f"Bearer {TOKEN}"},
         timeout=5,
     ).text
+
+
+def alert_rounds(appliance) -> float:
+    for family in text_string_to_metric_families(scrape(appliance)):
+        for sample in family.samples:
+            if sample.name == "customer_service_job_runs_total" and sample.labels == {
+                "job": "backup-alerts",
+                "outcome": "success",
+            }:
+                return sample.value
+    return 0.0
 
 
 def test_a_failed_verify_by_hand_alerts_once_and_is_counted(start_appliance, data_dir):
@@ -46,6 +58,13 @@ def test_a_failed_verify_by_hand_alerts_once_and_is_counted(start_appliance, dat
             lambda: f"{DELIVERED} 1.0" in scrape(appliance),
             timeout=10,
             message="the delivery counted",
+        )
+        # Two more rounds, which would send a duplicate if there were one.
+        rounds = alert_rounds(appliance)
+        wait_until(
+            lambda: alert_rounds(appliance) >= rounds + 2,
+            timeout=40,
+            message="two more alert rounds",
         )
 
     body = hook.body
