@@ -73,7 +73,13 @@ def test_prune_keeps_what_can_still_matter(migrated_database):
 
 def test_scheduler_runs_the_product_jobs_too(data_dir):
     names = [job.name for job in scheduled_jobs(Settings(data_dir=data_dir))]
-    assert names == ["backup", "heartbeat", "log-rotation", "prune-sign-in-records"]
+    assert names == [
+        "backup",
+        "backup-drill",
+        "heartbeat",
+        "log-rotation",
+        "prune-sign-in-records",
+    ]
 
 
 def test_product_jobs_load_without_the_database_layer():
