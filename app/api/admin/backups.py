@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -202,6 +203,7 @@ def delete_one_backup(
     """Delete a backup, any but the newest verified one."""
     settings = settings_of(request)
     backup_dir = settings.backup_path
+    started = time.monotonic()
     with run_refusals(), backup_lock(backup_dir):
         record = listed_backup(settings, backup_id)
         refuse_protected(record, list_backups(backup_dir))
@@ -213,6 +215,8 @@ def delete_one_backup(
             trigger=API_TRIGGER,
             outcome="ok",
             backup_id=record.id,
+            size=record.size,
+            duration=round(time.monotonic() - started, 3),
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
