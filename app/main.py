@@ -12,6 +12,10 @@ from app.ai.providers import close_clients as close_model_clients
 from app.api import health
 from app.api.admin import attachments as admin_attachments
 from app.api.admin import auth as admin_auth
+from app.api.admin import backup_restore as admin_backup_restore
+from app.api.admin import backup_status as admin_backup_status
+from app.api.admin import backup_upload as admin_backup_upload
+from app.api.admin import backups as admin_backups
 from app.api.admin import conversations as admin_conversations
 from app.api.admin import faq as admin_faq
 from app.api.admin import users as admin_users
@@ -61,6 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_auth.router)
     app.include_router(admin_users.router)
     app.include_router(admin_faq.router)
+    # Before the backups router, whose /{backup_id} would take /status.
+    app.include_router(admin_backup_status.router)
+    app.include_router(admin_backup_upload.router)
+    app.include_router(admin_backup_restore.router)
+    app.include_router(admin_backups.router)
     app.include_router(customer_conversations.router)
     app.include_router(admin_conversations.router)
     install_request_guards(app, settings)

@@ -19,6 +19,8 @@ JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_ALLOWANCE = 64 * 1024
 UPLOAD_IMAGE_ROUTE = "/api/v1/customer/upload-image"
 FILE_ROUTES = (UPLOAD_IMAGE_ROUTE, "/api/v1/admin/faq/import")
+# Backup archives are streamed to disk, never held, so their cap is large.
+BACKUP_UPLOAD_ROUTE = "/api/v1/admin/backups/upload"
 
 
 class BodyTooLarge(HTTPException):
@@ -40,6 +42,8 @@ def install_body_limit(app: FastAPI, settings: Settings) -> None:
 
 
 def body_limit_for(path: str, settings: Settings) -> int:
+    if path == BACKUP_UPLOAD_ROUTE:
+        return settings.backup_upload_max_size
     if path in FILE_ROUTES:
         return settings.max_file_size + MULTIPART_ALLOWANCE
     return JSON_BODY_LIMIT

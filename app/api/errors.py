@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from app.db.engine import DatabaseBusy
@@ -40,6 +41,8 @@ class Problem(Enum):
     INVALID = (422, "invalid")
     RATE_LIMITED = (429, "rate_limited")
     UNAVAILABLE = (503, "unavailable")
+    # The disk holding the data has no room for what was sent.
+    INSUFFICIENT_STORAGE = (507, "insufficient_storage")
 
     @property
     def status(self) -> int:
@@ -63,6 +66,19 @@ class ApiError(Exception):
         self.problem = problem
         self.detail = detail
         self.headers = headers or {}
+
+
+class ProblemBody(BaseModel):
+    detail: str
+    code: str
+
+
+def problem_responses(*problems: Problem) -> dict:
+    """What a route declares in /openapi.json for the problems it answers."""
+    return {
+        problem.status: {"model": ProblemBody, "description": problem.code}
+        for problem in problems
+    }
 
 
 def error_response(error: ApiError) -> JSONResponse:

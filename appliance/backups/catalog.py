@@ -19,7 +19,8 @@ from appliance.backups.archive import MANIFEST_NAME, ArchiveRejected, read_membe
 from appliance.backups.files import write_durably
 
 # The id starts with the UTC time to the millisecond, so names sort by age.
-ARCHIVE_PATTERN = re.compile(r"^backup-(?P<id>\d{8}T\d{9}Z-[0-9a-f]{4})\.tar(\.zst)?$")
+BACKUP_ID_PATTERN = r"\d{8}T\d{9}Z-[0-9a-f]{4}"
+ARCHIVE_PATTERN = re.compile(rf"^backup-(?P<id>{BACKUP_ID_PATTERN})\.tar(\.zst)?$")
 RECORD_SUFFIX = ".json"
 
 

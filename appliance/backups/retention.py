@@ -25,16 +25,21 @@ logger = logging.getLogger(__name__)
 def backups_to_prune(
     records: list[BackupRecord], retention_days: int, now: datetime
 ) -> list[BackupRecord]:
-    verified = [record for record in records if record.verified]
-    if not verified:
+    keep_always = newest_verified(records)
+    if keep_always is None:
         return []
-    keep_always = max(verified, key=created_at).id
     cutoff = now - timedelta(days=retention_days)
     return [
         record
         for record in records
-        if record.id != keep_always and created_at(record) < cutoff
+        if record.id != keep_always.id and created_at(record) < cutoff
     ]
+
+
+def newest_verified(records: list[BackupRecord]) -> BackupRecord | None:
+    """The backup retention never deletes, however old it is."""
+    verified = [record for record in records if record.verified]
+    return max(verified, key=created_at) if verified else None
 
 
 def created_at(record: BackupRecord) -> datetime:
@@ -81,8 +86,10 @@ def delete_backups(backup_dir: Path, doomed: list[BackupRecord], trigger: str) -
         )
 
 
-def delete_backup(backup_dir: Path, record: BackupRecord) -> None:
+def delete_backup(
+    backup_dir: Path, record: BackupRecord, deleted_by: str = "retention"
+) -> None:
     archive = backup_dir / record.file
     archive.unlink(missing_ok=True)
     record_path(archive).unlink(missing_ok=True)
-    logger.info("backup %s deleted by retention", record.id)
+    logger.info("backup %s deleted by %s", record.id, deleted_by)

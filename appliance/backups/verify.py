@@ -127,9 +127,21 @@ def check_archive(
     return manifest
 
 
+def checked_manifest(archive: Path, progress: Progress | None = None) -> dict:
+    """The manifest of an archive whose members all match their checksums,
+    without restoring its database (what an upload is checked with)."""
+    manifest, seen = read_archive(archive, None, progress)
+    compare_members(manifest, seen)
+    if engine_named(manifest.get("engine")).DUMP_NAME not in seen:
+        raise ArchiveRejected("the archive holds no database for its engine")
+    return manifest
+
+
 def read_archive(
-    archive: Path, scratch: Path, progress: Progress | None = None
+    archive: Path, scratch: Path | None, progress: Progress | None = None
 ) -> tuple[dict, dict[str, Member]]:
+    """(manifest, every member before it); with a `scratch` folder, the
+    database dump is restored into it on the way."""
     manifest: dict | None = None
     seen: dict[str, Member] = {}
     for entry, stream in read_members(archive, progress):
@@ -140,7 +152,7 @@ def read_archive(
             continue
         if entry.name in seen:
             raise ArchiveRejected(f"{entry.name!r} appears twice")
-        if entry.name in DUMP_NAMES:
+        if entry.name in DUMP_NAMES and scratch is not None:
             seen[entry.name] = restore_member(stream, scratch / entry.name, entry.size)
         else:
             seen[entry.name] = copy_hashing(stream, None)
@@ -161,15 +173,23 @@ def restore_member(stream: BinaryIO, path: Path, size: int) -> Member:
 
 
 def compare_members(manifest: dict, seen: dict[str, Member]) -> None:
-    listed = {member["name"]: member for member in manifest["members"]}
+    listed = listed_members(manifest)
     if set(listed) != set(seen):
         missing = sorted(set(listed) - set(seen))
         extra = sorted(set(seen) - set(listed))
         raise ArchiveRejected(f"members differ: missing {missing}, unlisted {extra}")
     for name, found in seen.items():
         expected = listed[name]
-        if (found.size, found.sha256) != (expected["size"], expected["sha256"]):
+        if (found.size, found.sha256) != (expected.get("size"), expected.get("sha256")):
             raise ArchiveRejected(f"{name!r} does not match its checksum")
+
+
+def listed_members(manifest: dict) -> dict[str, dict]:
+    # An uploaded archive's manifest is anyone's JSON: check its shape.
+    members = manifest["members"]
+    if not all(isinstance(m, dict) and isinstance(m.get("name"), str) for m in members):
+        raise ArchiveRejected("the manifest's list of members is not one of ours")
+    return {member["name"]: member for member in members}
 
 
 def check_room(folder: Path, size: int) -> None:

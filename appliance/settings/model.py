@@ -159,6 +159,8 @@ class Settings(BaseModel):
     backup_retention: PositiveInt = 7
     backup_path: Path | None = None
     backup_compression: Flag = True
+    # The largest archive the admin API takes in; bigger ones get 413.
+    backup_upload_max_size: PositiveInt = 20 * 1024**3
 
     # outside services: SMTP and SMS are only validated so far; OSS_* (and
     # OSS_REGION below) drive the offsite backup copy

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.api.errors import ApiError, Problem
+from app.api.errors import ApiError, Problem, problem_responses
 from app.auth.dependencies import require_admin, require_agent
 from app.db.models import FaqEntry
 from app.db.session import ReadSession, WriteSession
@@ -62,18 +62,6 @@ Tag = Annotated[
         pattern=WITHOUT_NUL,
     ),
 ]
-
-
-class ProblemBody(BaseModel):
-    detail: str
-    code: str
-
-
-def problem_responses(*problems: Problem) -> dict:
-    return {
-        problem.status: {"model": ProblemBody, "description": problem.code}
-        for problem in problems
-    }
 
 
 class FaqEntryIn(BaseModel):
