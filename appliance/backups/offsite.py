@@ -253,6 +253,11 @@ def explain_refusal(bucket: S3Bucket, error: S3Error) -> tuple[str, str]:
             "denied",
             f"bucket {bucket.name} refused the credentials ({error}); {hint}",
         )
+    if error.code in ("RequestTimeTooSkewed", "RequestExpired"):
+        return "denied", (
+            f"bucket {bucket.name} refused the request's time ({error}); this "
+            "host's clock is off: set it right (NTP, timedatectl)"
+        )
     if error.status in (401, 403):
         hint = (
             "the key needs s3:PutObject, s3:GetObject and s3:AbortMultipartUpload "

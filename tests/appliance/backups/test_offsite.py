@@ -34,7 +34,9 @@ from appliance.backups.offsite import (
     TransferLimits,
     bucket_of,
     copy_offsite,
+    explain_refusal,
 )
+from appliance.backups.s3 import S3Error
 from appliance.backups.s3_signature import object_location
 from appliance.backups.scheduled import run_scheduled_backup
 from appliance.settings import Settings
@@ -434,3 +436,12 @@ def test_aliyun_is_addressed_by_virtual_host_and_the_others_by_path(offsite_sett
         offsite_settings.oss_endpoint,
         f"/shop-backups/{key}",
     )
+
+
+def test_a_refused_clock_points_at_the_host_clock_not_the_key(offsite_settings):
+    skewed = S3Error(403, "RequestTimeTooSkewed", "the difference is too large")
+
+    reason, message = explain_refusal(bucket_of(offsite_settings), skewed)
+
+    assert reason == "denied"
+    assert "clock" in message and "s3:PutObject" not in message
