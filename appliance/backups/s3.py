@@ -161,6 +161,10 @@ def read_reply(response: httpx.Response) -> Reply:
     )
 
 
+def unsent(error: httpx.TransportError) -> bool:
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+
+
 def error_from(response: Reply) -> S3Error:
     body = response.content
     code = xml_field(body, "Code") or response.reason_phrase or "error"
@@ -214,7 +218,10 @@ class S3Client:
         return multipart_etag(etags)
 
     def start_multipart_upload(self, key: str) -> str:
-        response = self.request("POST", key, query={"uploads": ""})
+        # Not idempotent: a retry after a lost reply would leave the first
+        # upload open and unknown to us, its parts billed until a lifecycle
+        # rule removes them.
+        response = self.request("POST", key, query={"uploads": ""}, idempotent=False)
         upload_id = xml_field(response.content, "UploadId")
         if not upload_id:
             raise S3Error(response.status_code, "NoUploadId", "reply without one")
@@ -271,16 +278,19 @@ class S3Client:
         key: str,
         query: dict[str, str] | None = None,
         body: Payload | None = None,
+        idempotent: bool = True,
     ) -> Reply:
         """Send one signed request, tried up to `attempts` times while the
-        server is busy or the connection fails; an error reply raises."""
+        server is busy or the connection fails; an error reply raises. A
+        request that is not `idempotent` is tried again only when it cannot
+        have reached the server (no connection was made)."""
         body = body or Payload.of(b"")
         attempt = 1
         while True:
             try:
                 response = self.send_once(method, key, query or {}, body)
             except httpx.TransportError as exc:
-                if attempt >= self.attempts:
+                if attempt >= self.attempts or not (idempotent or unsent(exc)):
                     raise
                 problem = str(exc) or type(exc).__name__
             else:

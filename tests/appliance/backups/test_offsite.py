@@ -163,6 +163,47 @@ def flooding_server(give_up_after: int) -> Iterator[tuple[int, list[int]]]:
         thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def hanging_up_server() -> Iterator[tuple[int, list[str]]]:
+    """A loopback port that reads each request and hangs up without an
+    answer (a reply lost on the way); the request lines are reported."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    requests: list[str] = []
+
+    def hang_up() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection = listener.accept()[0]
+                with connection:
+                    head = connection.recv(65536)
+                requests.append(head.split(b"\r\n", 1)[0].decode())
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], requests
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(timeout=5)
+
+
+def test_a_multipart_start_whose_reply_is_lost_is_not_sent_again(offsite_settings):
+    record = create_backup(offsite_settings, verify=True)
+    limits = TransferLimits(
+        part_bytes=5 * MIB, multipart_above=0, timeout_seconds=5, attempts=3
+    )
+
+    with hanging_up_server() as (port, requests):
+        lost = with_changes(offsite_settings, oss_endpoint=f"http://127.0.0.1:{port}")
+        with pytest.raises(OffsiteFailed) as caught:
+            copy_offsite(lost, record, limits=limits)
+
+    assert caught.value.reason == "network"
+    starts = [line for line in requests if line.startswith("POST ")]
+    assert len(starts) == 1, requests
+
+
 def test_an_endless_reply_is_cut_short_instead_of_filling_memory(offsite_settings):
     record = create_backup(offsite_settings, verify=True)
     give_up_after = 512 * 1024 * 1024
