@@ -45,6 +45,9 @@ class HeartbeatServer(uvicorn.Server):
         self.heartbeat_path = heartbeat_path
 
     async def startup(self, sockets=None) -> None:
+        # After the app's lifespan, which loads the model SDK when a provider
+        # is set. Connections that arrive meanwhile wait in the shared queue,
+        # where another worker may take them.
         await super().startup(sockets=sockets)
         freeze_startup_objects()
 
@@ -80,9 +83,11 @@ def freeze_startup_objects() -> None:
 
     A full collection walks every tracked object: with the app, SQLAlchemy
     and the openai SDK loaded, about 80 ms during which the worker answers
-    nothing, soon after start and now and then later. Frozen, the modules
-    and objects made at start are never walked again (nor freed, which they
-    never would be). The garbage made at start is collected first.
+    nothing, soon after start and now and then later. Frozen, the objects
+    made at start (modules, classes, the app) are not walked again; they are
+    still freed when nothing refers to them, only a reference cycle among
+    them that turns to garbage later is kept. The garbage made at start is
+    collected first.
     """
     gc.collect()
     gc.freeze()
