@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.ai.providers import close_clients as close_model_clients
+from app.ai.providers import warm_clients as warm_model_clients
 from app.api import health
 from app.api.admin import attachments as admin_attachments
 from app.api.admin import auth as admin_auth
@@ -37,6 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Started now, while the worker runs: by the time the lifespan's shutdown
     # half runs, uvicorn has already waited for the streams to end.
     watcher = asyncio.create_task(feed.end_streams_when_draining())
+    await warm_model_clients(app.state.settings)
     yield
     watcher.cancel()
     await feed.stop()

@@ -76,18 +76,17 @@ def noted(function, started: str, ended: str | None = None):
 
 def instrument() -> None:
     from app.ai import reply
-    from app.api.customer import conversations
     from app.chat import answering, streams
 
-    conversations.add_customer_message = noted(
-        conversations.add_customer_message,
+    answering.add_customer_message = noted(
+        answering.add_customer_message,
         "store message: start (thread)",
-        "store message: end (thread)",
+        "store message: end",
+    )
+    answering.grounded_prompt = noted(
+        answering.grounded_prompt, "prompt: start (same thread)", "prompt: end"
     )
     streams.answer_customer = noted(streams.answer_customer, "answering starts")
-    answering.grounded_prompt = noted(
-        answering.grounded_prompt, "prompt: start (thread)", "prompt: end"
-    )
     reply.ProviderAttempt._open_stream = noted(
         reply.ProviderAttempt._open_stream,
         "SDK: request starts",

@@ -2,7 +2,8 @@
 with a fallback, a circuit breaker and a marker for handing over to a person.
 
 `stream_reply` is loaded on first use: it brings in the openai SDK, about
-36 MB per worker, which an appliance answering from its FAQ never needs.
+36 MB per worker, which an appliance answering from its FAQ never needs. A
+worker with a model provider loads it as it starts (providers.warm_clients).
 """
 
 from typing import Any

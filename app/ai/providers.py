@@ -92,6 +92,17 @@ def client_for(provider: Provider) -> AsyncOpenAI:
     return client
 
 
+async def warm_clients(settings: Settings) -> None:
+    """Import the SDK and build every configured provider's client now.
+
+    Called as a worker starts: otherwise the first reply on each worker
+    waits about a third of a second for the import. Without a provider the
+    SDK stays unloaded. No request is sent; connections open on first use.
+    """
+    for provider in configured_providers(settings):
+        client_for(provider)
+
+
 async def close_clients() -> None:
     """Close the provider clients this event loop made; call at shutdown."""
     loop = asyncio.get_running_loop()

@@ -15,12 +15,16 @@ system message (`ReplyStored`). The order of attempts:
 It never raises for a failed answer: the customer then gets a handoff
 message instead of an error. The customer's message is already committed
 when this starts, so nothing here can lose it.
+
+`receive_customer_message` stores the message and, in the same worker
+thread, builds the model's prompt, so a reply that asks a model goes
+straight from the stored message to the model request.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +40,7 @@ from app.ai import (
 from app.chat.handoff import answered_by_assistant, asks_for_person, hand_over
 from app.chat.service import (
     CustomerTurn,
+    add_customer_message,
     append_message,
     lock_conversation,
     recent_messages,
@@ -58,6 +63,7 @@ class ReplyStored:
 
 
 ReplyEvent = Delta | Restart | ReplyStored
+Prompt = list[dict[str, str]]
 
 
 def context_size(settings: Settings) -> int:
@@ -65,11 +71,59 @@ def context_size(settings: Settings) -> int:
     return HISTORY_MESSAGES if has_model_provider(settings) else 0
 
 
+def receive_customer_message(
+    settings: Settings,
+    conversation_id: int,
+    body: str,
+    client_message_id: str | None,
+    attachment_ids: Sequence[int],
+    token: str | None,
+) -> tuple[CustomerTurn, Prompt | None]:
+    """Store a customer's message for a holder of the conversation's token
+    (see add_customer_message), then the prompt a model will answer it from,
+    if one will. Blocking: call it from a worker thread.
+    """
+    turn = add_customer_message(
+        settings,
+        conversation_id,
+        body,
+        client_message_id,
+        attachment_ids,
+        token=token,
+        check_token=True,
+        history=context_size(settings),
+    )
+    return turn, prompt_ahead(settings, turn)
+
+
+def prompt_ahead(settings: Settings, turn: CustomerTurn) -> Prompt | None:
+    """The model's prompt when the assistant will ask a model, else None.
+
+    Never raises: the message is stored, and the reply builds the prompt
+    again if this failed (and hands over if that fails too).
+    """
+    try:
+        if not (
+            turn.created
+            and answered_by_assistant(turn.conversation)
+            and not asks_for_person(turn.message.body)
+            and has_model_provider(settings)
+        ):
+            return None
+        return grounded_prompt(settings, turn)
+    except Exception:
+        logger.exception(
+            "conversation %s: building the prompt ahead failed", turn.conversation.id
+        )
+        return None
+
+
 async def answer_customer(
-    settings: Settings, turn: CustomerTurn
+    settings: Settings, turn: CustomerTurn, prompt: Prompt | None = None
 ) -> AsyncIterator[ReplyEvent]:
     """The assistant's reply to the turn's message, or a handoff; nothing
-    when the conversation is not the assistant's.
+    when the conversation is not the assistant's. `prompt`, when given, is
+    the one grounded_prompt would build for the turn.
 
     The turn's conversation is as it stood when the message was stored; an
     agent who takes it over after that still wins (see store_assistant_reply).
@@ -87,7 +141,7 @@ async def answer_customer(
         return
 
     try:
-        async for event in compose_reply(settings, turn):
+        async for event in compose_reply(settings, turn, prompt):
             yield event
     except Exception:
         logger.exception("conversation %s: answering failed", conversation_id)
@@ -98,13 +152,13 @@ async def answer_customer(
 
 
 async def compose_reply(
-    settings: Settings, turn: CustomerTurn
+    settings: Settings, turn: CustomerTurn, prompt: Prompt | None
 ) -> AsyncIterator[ReplyEvent]:
     conversation, message = turn.conversation, turn.message
     reason = "no_answer"
     if has_model_provider(settings):
         try:
-            async for event in model_reply(settings, turn):
+            async for event in model_reply(settings, turn, prompt):
                 yield event
             return
         except NoProviderAnswered as failure:
@@ -120,12 +174,13 @@ async def compose_reply(
 
 
 async def model_reply(
-    settings: Settings, turn: CustomerTurn
+    settings: Settings, turn: CustomerTurn, prompt: Prompt | None
 ) -> AsyncIterator[ReplyEvent]:
     from app.ai.reply import stream_reply  # the SDK, only once a model is used
 
     conversation = turn.conversation
-    prompt = await run_in_threadpool(grounded_prompt, settings, turn)
+    if prompt is None:
+        prompt = await run_in_threadpool(grounded_prompt, settings, turn)
     async for event in stream_reply(settings, prompt):
         if not isinstance(event, Finished):
             yield event
@@ -143,7 +198,7 @@ async def model_reply(
                 yield notice
 
 
-def grounded_prompt(settings: Settings, turn: CustomerTurn) -> list[dict[str, str]]:
+def grounded_prompt(settings: Settings, turn: CustomerTurn) -> Prompt:
     conversation = turn.conversation
     history = turn.history or recent_messages(
         settings, conversation.id, HISTORY_MESSAGES
@@ -212,10 +267,12 @@ def store_assistant_reply(
         )
 
 
-async def answer_in_background(settings: Settings, turn: CustomerTurn) -> None:
+async def answer_in_background(
+    settings: Settings, turn: CustomerTurn, prompt: Prompt | None = None
+) -> None:
     """Answer when nobody waits on the stream; the events stream shows it."""
     try:
-        async for _event in answer_customer(settings, turn):
+        async for _event in answer_customer(settings, turn, prompt):
             pass
     except Exception:
         logger.exception("conversation %s: answering failed", turn.conversation.id)

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from starlette.concurrency import run_in_threadpool
 
 from app.ai import Delta, Restart
-from app.chat.answering import ReplyEvent, ReplyStored, answer_customer
+from app.chat.answering import Prompt, ReplyEvent, ReplyStored, answer_customer
 from app.chat.feed import DROPPED, MessageFeed, Subscription
 from app.chat.service import (
     MAX_PAGE,
@@ -113,11 +113,13 @@ async def live_events(
             yield message_event(payload)
 
 
-async def reply_events(settings: Settings, turn: CustomerTurn) -> AsyncIterator[str]:
+async def reply_events(
+    settings: Settings, turn: CustomerTurn, prompt: Prompt | None = None
+) -> AsyncIterator[str]:
     """`stored` (the customer's message), then the answer's events."""
     yield sse("stored", message_json(turn.message), turn.message.id)
     try:
-        async for event in answer_customer(settings, turn):
+        async for event in answer_customer(settings, turn, prompt):
             yield reply_event(event)
     except Exception:
         # The message is stored and the events stream will show what follows;

@@ -3,7 +3,7 @@
 `FakeLLMServer` answers `POST /v1/chat/completions` like the real API does,
 streamed (server-sent events ending in `data: [DONE]`) or not, and can be told
 per test to fail, stall, reset the connection or send garbage. It records
-every request body, so tests can check what the appliance asked.
+every request's body and headers, so tests can check what the appliance asked.
 
 It runs a stdlib `ThreadingHTTPServer` in a background thread and knows
 nothing of pytest, so benchmarks can use it too:
@@ -88,6 +88,7 @@ class FakeLLMServer:
     def __init__(self, model: str = "fake-model"):
         self.model = model
         self.requests: list[dict] = []
+        self.request_headers: list[dict[str, str]] = []
         self._behaviour = Behaviour()
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -186,9 +187,16 @@ class FakeLLMServer:
         with self._lock:
             return self.requests[-1]
 
-    def _record(self, body: dict) -> Behaviour:
+    @property
+    def last_headers(self) -> dict[str, str]:
+        """The last request's headers, names in lower case."""
+        with self._lock:
+            return self.request_headers[-1]
+
+    def _record(self, body: dict, headers: dict[str, str]) -> Behaviour:
         with self._lock:
             self.requests.append(body)
+            self.request_headers.append(headers)
             return Behaviour(**vars(self._behaviour))
 
 
@@ -212,7 +220,8 @@ class _CompletionsHandler(BaseHTTPRequestHandler):
 
         fake: FakeLLMServer = self.server.fake
         body = json.loads(raw)
-        behaviour = fake._record(body)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        behaviour = fake._record(body, headers)
         if behaviour.mode == "hang":
             fake._released.wait()
             self.close_connection = True

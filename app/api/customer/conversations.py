@@ -24,10 +24,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.ids import AfterId, BodyRowId, LastEventId, RowId
 from app.chat.access import CustomerConversation, bearer_token
-from app.chat.answering import answer_in_background, context_size
+from app.chat.answering import answer_in_background, receive_customer_message
 from app.chat.service import (
     MAX_BODY_CHARS,
-    add_customer_message,
     attachment_ids_by_message,
     list_messages,
     start_conversation,
@@ -99,29 +98,28 @@ async def send_message(
     background: BackgroundTasks,
     authorization: Annotated[str | None, Header()] = None,
 ):
-    # The token is checked inside the transaction that stores the message:
-    # one trip to the database before the reply can start.
+    # The token is checked inside the transaction that stores the message,
+    # and the model's prompt is built in the same worker thread: one hop off
+    # the event loop before the reply can start.
     settings = request.app.state.settings
-    turn = await run_in_threadpool(
-        add_customer_message,
+    turn, prompt = await run_in_threadpool(
+        receive_customer_message,
         settings,
         conversation_id,
         payload.body,
         payload.client_message_id,
         payload.attachment_ids,
-        token=bearer_token(authorization),
-        check_token=True,
-        history=context_size(settings),
+        bearer_token(authorization),
     )
     body = message_json(turn.message, payload.attachment_ids if turn.created else None)
     if not turn.created:
         return JSONResponse(body, status_code=202)
     if "text/event-stream" in request.headers.get("accept", ""):
-        events = reply_events(settings, turn)
+        events = reply_events(settings, turn, prompt)
         return StreamingResponse(
             events, media_type="text/event-stream", headers=SSE_HEADERS
         )
-    background.add_task(answer_in_background, settings, turn)
+    background.add_task(answer_in_background, settings, turn, prompt)
     return JSONResponse(body, status_code=202, background=background)
 
 

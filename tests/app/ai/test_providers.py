@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 from openai import AsyncOpenAI
 
+from app.ai import providers
 from app.ai.providers import client_for, configured_providers, has_model_provider
+from app.main import create_app
 from appliance.settings import Settings
 from tests.support.fake_llm import split_into_pieces
 
@@ -53,6 +55,27 @@ async def test_one_client_per_provider_without_sdk_retries(data_dir):
     assert client_for(provider) is client
     assert client.max_retries == 0
     assert client.timeout.read == provider.timeout
+
+
+@pytest.mark.parametrize(
+    ("keys", "built"),
+    [
+        ({"OPENAI_API_KEY": "sk-live-abc", "DEEPSEEK_API_KEY": "sk-ds"}, 2),
+        ({}, 0),
+    ],
+)
+async def test_worker_start_builds_the_configured_providers_clients(
+    data_dir, keys, built
+):
+    settings = Settings(data_dir=data_dir, **keys)
+    app = create_app(settings)
+
+    async with app.router.lifespan_context(app):
+        started = {name: client for name, (_, _, client) in providers._clients.items()}
+        ready = [client_for(p) for p in configured_providers(settings)]
+
+    assert len(started) == built
+    assert [started[p.name] for p in configured_providers(settings)] == ready
 
 
 async def test_fake_provider_answers_without_streaming_too(fake_llm):

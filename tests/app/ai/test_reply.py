@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.ai import Delta, Finished, NoProviderAnswered, Restart, stream_reply
+from app.ai.providers import client_for, configured_providers
 from appliance.settings import Settings
 from tests.support.fake_llm import FakeLLMServer, split_into_pieces
 
@@ -88,6 +89,28 @@ async def test_request_carries_prompt_model_and_limits_without_sdk_retries(
     assert request["temperature"] == 0.2
     assert request["stream"] is True
     assert request["stream_options"] == {"include_usage": True}
+
+
+async def test_request_is_the_one_the_sdk_create_call_sends(data_dir, fake_llm):
+    settings = provider_settings(data_dir, fake_llm)
+    [provider] = configured_providers(settings)
+    await collect(settings)
+    ours = fake_llm.last_request, fake_llm.last_headers
+
+    stream = await client_for(provider).chat.completions.create(
+        model=provider.model,
+        messages=PROMPT,
+        max_tokens=provider.max_tokens,
+        temperature=provider.temperature,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    async for _chunk in stream:
+        pass
+
+    assert fake_llm.last_request == ours[0]
+    assert fake_llm.last_headers == ours[1]
+    assert ours[1]["authorization"] == f"Bearer {provider.api_key}"
 
 
 async def test_chinese_answer_streams_one_character_at_a_time(data_dir, fake_llm):

@@ -5,7 +5,13 @@ from pydantic import SecretStr
 from app.ai import Delta
 from app.ai.handoff import HANDOFF_MARKER
 from app.chat import agents, answering
-from app.chat.answering import ReplyStored, answer_customer, store_assistant_reply
+from app.chat.answering import (
+    ReplyStored,
+    answer_customer,
+    grounded_prompt,
+    receive_customer_message,
+    store_assistant_reply,
+)
 from app.chat.service import (
     add_customer_message,
     get_conversation,
@@ -160,3 +166,77 @@ async def test_model_asking_for_a_person_hands_over_after_its_answer(
     assert senders == ["assistant", "system"]
     stored = get_conversation(settings, conversation.id)
     assert stored.handoff_reason == "model_asked"
+
+
+def receive(settings, conversation_id: int, token: str, body: str, client_id=None):
+    return receive_customer_message(
+        settings, conversation_id, body, client_id, (), token
+    )
+
+
+async def test_prompt_built_with_the_stored_message_is_the_one_the_model_gets(
+    chat_settings, fake_llm
+):
+    fake_llm.reply("It ships today.")
+    settings = with_provider(chat_settings, fake_llm)
+    add_faq(settings, "When does my order ship?", "Within two days.", "en")
+    conversation, token = start_conversation(settings, "en")
+
+    turn, prompt = receive(settings, conversation.id, token, "when does it ship")
+    events = [event async for event in answer_customer(settings, turn, prompt)]
+
+    assert prompt == grounded_prompt(settings, turn)
+    assert prompt[-1] == {"role": "user", "content": "when does it ship"}
+    assert "Within two days." in prompt[0]["content"]
+    assert fake_llm.last_request["messages"] == prompt
+    assert events[-1].message.body == "It ships today."
+
+
+async def test_no_prompt_ahead_when_no_model_will_be_asked(
+    chat_settings, fake_llm, agent
+):
+    with_model = with_provider(chat_settings, fake_llm)
+    asking, asking_token = start_conversation(with_model, "zh")
+    held, held_token = start_conversation(with_model, "en")
+    agents.take_over(with_model, held.id, agent)
+    faq_only, faq_token = start_conversation(chat_settings, "en")
+    again, again_token = start_conversation(with_model, "en")
+    receive(with_model, again.id, again_token, "hi", client_id="same")
+
+    prompts = [
+        receive(with_model, asking.id, asking_token, "转人工")[1],
+        receive(with_model, held.id, held_token, "hello?")[1],
+        receive(chat_settings, faq_only.id, faq_token, "hello?")[1],
+        receive(with_model, again.id, again_token, "hi", client_id="same")[1],
+    ]
+
+    assert prompts == [None, None, None, None]
+    assert fake_llm.request_count == 0
+
+
+async def test_failing_prompt_ahead_keeps_the_message_and_the_reply_retries(
+    chat_settings, fake_llm, monkeypatch
+):
+    fake_llm.reply("Hello!")
+    settings = with_provider(chat_settings, fake_llm)
+    conversation, token = start_conversation(settings, "en")
+    calls = []
+
+    def fails_once(settings, turn):
+        calls.append(turn.message.id)
+        if len(calls) == 1:
+            raise RuntimeError("FAQ index unreadable")
+        return grounded_prompt(settings, turn)
+
+    monkeypatch.setattr(answering, "grounded_prompt", fails_once)
+
+    turn, prompt = receive(settings, conversation.id, token, "anyone there?")
+    events = [event async for event in answer_customer(settings, turn, prompt)]
+
+    assert prompt is None
+    assert [m.body for m in list_messages(settings, conversation.id)][:2] == [
+        "anyone there?",
+        "Hello!",
+    ]
+    assert events[-1].message.answered_by == "openai"
+    assert len(calls) == 2

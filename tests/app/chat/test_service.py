@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import inspect
 from sqlmodel import select
 
 from app.api.errors import ApiError, Problem
@@ -58,6 +59,36 @@ def test_customer_message_is_committed_and_dates_the_conversation(chat_settings)
     assert [m.body for m in list_messages(chat_settings, conversation.id)] == ["你好"]
     stored = get_conversation(chat_settings, conversation.id)
     assert stored.last_message_at == message.created_at
+
+
+def columns(row) -> dict:
+    return {column.name: getattr(row, column.name) for column in row.__table__.c}
+
+
+def test_turn_holds_what_the_database_holds(chat_settings):
+    conversation, token = start_conversation(chat_settings, "en")
+
+    turn = add_customer_message(
+        chat_settings, conversation.id, "hello", "c-9", token=token, history=5
+    )
+
+    [stored] = list_messages(chat_settings, conversation.id)
+    assert columns(turn.message) == columns(stored)
+    assert [columns(m) for m in turn.history] == [columns(stored)]
+    now = get_conversation(chat_settings, conversation.id)
+    assert columns(turn.conversation) == columns(now)
+    assert inspect(turn.message).detached and inspect(turn.conversation).detached
+
+
+def test_retried_send_keeps_the_conversations_date(chat_settings):
+    conversation, _ = start_conversation(chat_settings, "en")
+    first = add_customer_message(chat_settings, conversation.id, "hi", "c-1")
+
+    again = add_customer_message(chat_settings, conversation.id, "hi", "c-1")
+
+    stored = get_conversation(chat_settings, conversation.id)
+    assert stored.last_message_at == first.message.created_at
+    assert again.conversation.last_message_at == first.message.created_at
 
 
 def test_retried_send_returns_the_stored_message(chat_settings):
@@ -147,11 +178,13 @@ def test_customer_writing_to_a_resolved_conversation_reopens_it(chat_settings, a
     agents.take_over(chat_settings, conversation.id, agent)
     agents.resolve(chat_settings, conversation.id, agent)
 
-    add_customer_message(chat_settings, conversation.id, "one more thing")
+    turn = add_customer_message(chat_settings, conversation.id, "one more thing")
 
     stored = get_conversation(chat_settings, conversation.id)
     assert stored.status == ConversationStatus.OPEN
     assert stored.assigned_agent_id is None
+    assert turn.conversation.status == ConversationStatus.OPEN
+    assert turn.conversation.assigned_agent_id is None
 
 
 def test_take_over_holds_the_conversation_and_tells_the_customer(chat_settings, agent):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
+import socket
 from pathlib import Path
 
 import uvicorn
@@ -30,6 +32,27 @@ def test_worker_beats_once_a_second_from_its_loop(tmp_path: Path):
 
     asyncio.run(server.on_tick(10))
     assert heartbeat.exists()
+
+
+async def test_started_worker_leaves_what_it_loaded_out_of_collections(
+    tmp_path: Path,
+):
+    server = loaded_server(tmp_path / "beat")
+    listening = socket.create_server(("127.0.0.1", 0))
+    before = gc.get_freeze_count()
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        frozen = gc.get_freeze_count()
+    finally:
+        server.should_exit = True
+        await serving
+        gc.unfreeze()
+        listening.close()
+
+    assert frozen > before
 
 
 def test_sigterm_leads_to_a_clean_exit_not_a_reraised_signal(tmp_path: Path):
