@@ -29,12 +29,13 @@ from appliance.backups.catalog import (
 )
 from appliance.backups.engines import ENGINES
 from appliance.backups.files import (
-    RESTORE_WORK_PREFIX,
+    SPARE_BYTES,
     TEMPORARY_PREFIX,
     durable_file,
     remove_temporaries,
+    upload_files,
 )
-from appliance.backups.journal import JournaledFailure, record_run
+from appliance.backups.journal import BackupFailed, record_run
 from appliance.backups.lock import backup_lock
 from appliance.backups.postgres_engine import DumpFailed
 from appliance.backups.progress import Progress
@@ -42,16 +43,6 @@ from appliance.backups.verify import verify_and_record
 from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-UPLOADS_PREFIX = "uploads/"
-# Room kept free beyond the estimate: the logs and the database go on writing.
-SPARE_BYTES = 64 * 1024**2
-
-
-class BackupFailed(JournaledFailure):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason = reason  # a metric label: disk_full, busy, database, io
 
 
 def create_backup(
@@ -238,21 +229,6 @@ def write_archive(
 
 def member_json(member: Member) -> dict:
     return {"name": member.name, "size": member.size, "sha256": member.sha256}
-
-
-def upload_files(upload_dir: Path) -> list[tuple[Path, str]]:
-    """(file, member name) of every stored upload; links are not followed."""
-    if not upload_dir.is_dir():
-        return []
-    found = []
-    for path in sorted(upload_dir.rglob("*")):
-        # A restore's work folder holds no upload of the app's.
-        if path.relative_to(upload_dir).parts[0].startswith(RESTORE_WORK_PREFIX):
-            continue
-        if path.is_file() and not path.is_symlink():
-            relative = path.relative_to(upload_dir).as_posix()
-            found.append((path, UPLOADS_PREFIX + relative))
-    return found
 
 
 def check_free_space(settings: Settings, backup_dir: Path) -> None:

@@ -11,6 +11,11 @@ from pathlib import Path
 TEMPORARY_PREFIX = ".tmp-"
 # A restore's work folders, inside the live folders they swap.
 RESTORE_WORK_PREFIX = ".restore-"
+# Where an archive keeps the uploads.
+UPLOADS_PREFIX = "uploads/"
+# Room kept free beyond a backup's estimate: the logs and the database go
+# on writing.
+SPARE_BYTES = 64 * 1024**2
 
 
 def fsync_directory(directory: Path) -> None:
@@ -59,3 +64,18 @@ def remove_temporaries(directory: Path) -> list[Path]:
             leftover.unlink(missing_ok=True)
         removed.append(leftover)
     return removed
+
+
+def upload_files(upload_dir: Path) -> list[tuple[Path, str]]:
+    """(file, member name) of every stored upload; links are not followed."""
+    if not upload_dir.is_dir():
+        return []
+    found = []
+    for path in sorted(upload_dir.rglob("*")):
+        # A restore's work folder holds no upload of the app's.
+        if path.relative_to(upload_dir).parts[0].startswith(RESTORE_WORK_PREFIX):
+            continue
+        if path.is_file() and not path.is_symlink():
+            relative = path.relative_to(upload_dir).as_posix()
+            found.append((path, UPLOADS_PREFIX + relative))
+    return found

@@ -33,7 +33,6 @@ from appliance.backups.catalog import (
 )
 from appliance.backups.files import TEMPORARY_PREFIX, fsync_directory
 from appliance.backups.progress import Progress
-from appliance.backups.verify import checked_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +105,10 @@ class ArchiveIntake:
             raise no_room_or_raise(exc) from exc
         finally:
             self.close_file()
+
+        # Imported when an archive comes in: the checks know every database
+        # engine, whose drivers an API worker otherwise never loads.
+        from appliance.backups.verify import checked_manifest
 
         self.progress.start_phase("check", self.size)
         manifest = checked_manifest(self.path, self.progress)

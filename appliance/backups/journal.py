@@ -66,3 +66,9 @@ class JournaledFailure(Exception):
     recorded them, so the scheduler's job runner sends none of its own for
     a job that ends with one of these.
     """
+
+
+class BackupFailed(JournaledFailure):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason  # a metric label: disk_full, busy, database, io

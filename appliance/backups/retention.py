@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from appliance.backups.catalog import BackupRecord, list_backups, record_path
-from appliance.backups.create import BackupFailed
 from appliance.backups.files import fsync_directory
-from appliance.backups.journal import record_run
+from appliance.backups.journal import BackupFailed, record_run
 from appliance.backups.lock import backup_lock
 from appliance.settings import Settings
 

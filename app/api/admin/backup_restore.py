@@ -4,6 +4,10 @@ restore itself, started only with the backup's id sent back as confirmation.
 The restore runs as a process of its own (appliance.backups.launch): it
 checks the archive whole, stops the workers, takes a safety backup of the
 live data, swaps the backup in and starts the workers again.
+
+The restore's own modules (database engines, the supervisor's control
+client) are imported only when an admin asks for a plan: about 10 MB that
+every worker would otherwise carry for a page opened once in a while.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-import psycopg
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
@@ -28,13 +31,9 @@ from app.api.errors import ApiError, Problem, problem_responses
 from app.auth.dependencies import CurrentAdmin, require_admin
 from appliance.backups.archive import ArchiveRejected
 from appliance.backups.catalog import BackupRecord
-from appliance.backups.create import upload_files
+from appliance.backups.files import upload_files
 from appliance.backups.launch import API_TRIGGER, refuse_if_busy, start_backup_command
-from appliance.backups.restore import RestoreRefused
-from appliance.backups.restore import plan as restore_plan
-from appliance.backups.restore.run import Restore
 from appliance.settings import Settings
-from appliance.supervision.control import find_running_appliance
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +56,8 @@ def plan_restore(backup_id: BackupId, request: Request) -> RestorePlan:
 
 
 def restore_plan_for(settings: Settings, record: BackupRecord) -> RestorePlan:
+    from appliance.supervision.control import find_running_appliance
+
     return RestorePlan(
         backup=one_backup_view(settings, record),
         confirm=record.id,
@@ -68,6 +69,10 @@ def restore_plan_for(settings: Settings, record: BackupRecord) -> RestorePlan:
 
 
 def live_data(settings: Settings) -> LiveData:
+    import psycopg
+
+    from appliance.backups.restore import plan as restore_plan
+
     if settings.database_type == "sqlite":
         database = settings.sqlite_database_path.name
     else:
@@ -88,6 +93,10 @@ def live_data(settings: Settings) -> LiveData:
 
 
 def live_data_exists(settings: Settings) -> bool:
+    import psycopg
+
+    from appliance.backups.restore import plan as restore_plan
+
     try:
         return restore_plan.live_data_exists(settings)
     except psycopg.Error:
@@ -97,6 +106,9 @@ def live_data_exists(settings: Settings) -> bool:
 def refusal_of(settings: Settings, record: BackupRecord) -> str | None:
     """Why the restore itself would refuse this backup (another engine, a
     newer schema), asked of the restore's own check."""
+    from appliance.backups.restore import RestoreRefused
+    from appliance.backups.restore.run import Restore
+
     checker = Restore(settings, API_TRIGGER, None, 0, None)
     checker.backup_id = record.id
     try:

@@ -26,7 +26,6 @@ from appliance.backups.history import failing_since, last_run_of_each_kind
 from appliance.backups.journal import read_runs
 from appliance.backups.progress import read_progress
 from appliance.backups.retention import newest_verified
-from appliance.backups.scheduled import backup_trigger
 from appliance.settings import Settings
 
 router = APIRouter(
@@ -122,6 +121,9 @@ def next_backup_at(settings: Settings) -> datetime | None:
     builds (from the newest backup); None with scheduled backups off."""
     if not settings.backup_enabled:
         return None
+    # Imported here: APScheduler is the scheduler's, not every worker's.
+    from appliance.backups.scheduled import backup_trigger
+
     now = datetime.now(UTC)
     return backup_trigger(settings, now).get_next_fire_time(None, now)
 

@@ -26,7 +26,7 @@ from app.auth.dependencies import CurrentAdmin, require_admin
 from app.db.session import ReadSession
 from appliance.backups.archive import ArchiveRejected
 from appliance.backups.catalog import BackupRecord
-from appliance.backups.create import SPARE_BYTES
+from appliance.backups.files import SPARE_BYTES
 from appliance.backups.intake import ArchiveExists, ArchiveIntake, NoRoom
 from appliance.backups.journal import record_run
 from appliance.backups.launch import API_TRIGGER

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from appliance.backups.catalog import BackupRecord
-from appliance.backups.create import UPLOADS_PREFIX
+from appliance.backups.files import UPLOADS_PREFIX
 from appliance.backups.launch import is_running
 
 Verification = Literal["verified", "failed", "unverified"]

@@ -30,8 +30,8 @@ from appliance.backups.archive import (
     read_members,
 )
 from appliance.backups.catalog import parse_manifest
-from appliance.backups.create import UPLOADS_PREFIX
 from appliance.backups.engines import DUMP_NAMES
+from appliance.backups.files import UPLOADS_PREFIX
 from appliance.backups.progress import Progress
 from appliance.backups.restore.folders import WORK_PREFIX
 from appliance.backups.verify import compare_members
