@@ -10,13 +10,10 @@ from __future__ import annotations
 import errno
 import logging
 import shutil
-import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-import psycopg
 
 from appliance import __version__
 from appliance.backups import sqlite_engine
@@ -27,7 +24,7 @@ from appliance.backups.catalog import (
     new_backup_id,
     save_record,
 )
-from appliance.backups.engines import ENGINES
+from appliance.backups.engines import engine_named
 from appliance.backups.files import (
     SPARE_BYTES,
     TEMPORARY_PREFIX,
@@ -37,7 +34,6 @@ from appliance.backups.files import (
 )
 from appliance.backups.journal import BackupFailed, record_run
 from appliance.backups.lock import backup_lock
-from appliance.backups.postgres_engine import DumpFailed
 from appliance.backups.progress import Progress
 from appliance.backups.verify import verify_and_record
 from appliance.settings import Settings
@@ -143,7 +139,7 @@ def write_backup_or_explain(
     except OSError as exc:
         reason = "disk_full" if exc.errno == errno.ENOSPC else "io"
         raise BackupFailed(reason, f"backup failed: {exc}") from exc
-    except (sqlite3.Error, psycopg.Error, DumpFailed) as exc:
+    except engine_named(settings.database_type).ERRORS as exc:
         raise BackupFailed("database", f"could not copy the database: {exc}") from exc
 
 
@@ -159,7 +155,7 @@ def write_backup(
     backup_id = new_backup_id()
     progress.backup_id = backup_id
     final = backup_dir / archive_name(backup_id, settings.backup_compression)
-    engine = ENGINES[settings.database_type]
+    engine = engine_named(settings.database_type)
     progress.start_phase("snapshot")
     dump, counts, revision = take_snapshot(settings, staging, quiescent)
     manifest = describe(backup_id, trigger, engine.ENGINE, counts, revision)
@@ -176,7 +172,7 @@ def take_snapshot(
     settings: Settings, staging: Path, quiescent: bool
 ) -> tuple[Path, dict[str, int], str | None]:
     """(file to archive as the dump, row counts, schema revision)."""
-    engine = ENGINES[settings.database_type]
+    engine = engine_named(settings.database_type)
     if quiescent and engine is sqlite_engine:
         try:
             return sqlite_engine.quiescent_copy(settings)
@@ -214,7 +210,7 @@ def write_archive(
     progress.start_phase("archive", total)
     writer = ArchiveWriter(path, settings.backup_compression, progress)
     try:
-        engine = ENGINES[settings.database_type]
+        engine = engine_named(settings.database_type)
         members = [writer.add_file(engine.DUMP_NAME, dump)]
         for upload, name in uploads:
             members.append(writer.add_file(name, upload))
@@ -233,7 +229,7 @@ def member_json(member: Member) -> dict:
 
 def check_free_space(settings: Settings, backup_dir: Path) -> None:
     """Refuse to start when the copy and the archive may not fit."""
-    size = ENGINES[settings.database_type].database_size(settings)
+    size = engine_named(settings.database_type).database_size(settings)
     uploads = sum(path.stat().st_size for path, _ in upload_files(settings.upload_path))
     # The staged copy, then an archive no bigger than what goes into it.
     needed = 2 * size + uploads + SPARE_BYTES

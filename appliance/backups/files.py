@@ -11,6 +11,8 @@ from pathlib import Path
 TEMPORARY_PREFIX = ".tmp-"
 # A restore's work folders, inside the live folders they swap.
 RESTORE_WORK_PREFIX = ".restore-"
+# In DATA_DIR while a restore is under way (restore/state.py).
+RESTORE_STATE_NAME = ".restore-state.json"
 # Where an archive keeps the uploads.
 UPLOADS_PREFIX = "uploads/"
 # Room kept free beyond a backup's estimate: the logs and the database go

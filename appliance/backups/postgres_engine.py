@@ -20,10 +20,11 @@ import psycopg
 from psycopg import sql
 
 from appliance.backups.archive import ArchiveRejected
+from appliance.backups.engines import DUMP_NAME_OF
 from appliance.settings import Settings
 
-DUMP_NAME = "database.pgdump"
 ENGINE = "postgresql"
+DUMP_NAME = DUMP_NAME_OF[ENGINE]
 CONNECT_TIMEOUT = 10
 TOOL_TIMEOUT = 6 * 3600
 SCRATCH_PREFIX = "cs_verify_"
@@ -32,6 +33,10 @@ MAINTENANCE_DATABASES = ("postgres", "template1")
 
 class DumpFailed(Exception):
     """pg_dump or pg_restore exited with an error."""
+
+
+# What a failure of the database, rather than of the disk, raises.
+ERRORS = (psycopg.Error, DumpFailed)
 
 
 def connection_env(settings: Settings, database: str | None = None) -> dict[str, str]:

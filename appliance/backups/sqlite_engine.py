@@ -12,11 +12,14 @@ from contextlib import closing
 from pathlib import Path
 
 from appliance.backups.archive import ArchiveRejected
+from appliance.backups.engines import DUMP_NAME_OF
 from appliance.settings import Settings
 
 BUSY_TIMEOUT_SECONDS = 15.0
-DUMP_NAME = "database.sqlite3"
 ENGINE = "sqlite"
+DUMP_NAME = DUMP_NAME_OF[ENGINE]
+# What a failure of the database, rather than of the disk, raises.
+ERRORS = (sqlite3.Error,)
 
 
 def database_size(settings: Settings) -> int:

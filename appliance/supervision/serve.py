@@ -62,16 +62,20 @@ def settle_unfinished_backup_runs(settings: Settings) -> None:
     """Remove what a backup killed mid-way left, and finish or undo a restore
     that was, unless one is running now (started by hand while the appliance
     was down). Before the migrations: they must see the settled data."""
-    from appliance.backups.files import remove_temporaries
+    from appliance.backups.files import RESTORE_STATE_NAME, remove_temporaries
     from appliance.backups.lock import BackupBusy, backup_lock
-    from appliance.backups.restore.state import settle_unfinished_restore
 
     backup_dir = settings.backup_path
     if not backup_dir.is_dir():
         return
     try:
         with backup_lock(backup_dir):
-            settle_unfinished_restore(settings)
+            if (settings.data_dir / RESTORE_STATE_NAME).exists():
+                # Only then: the restore's modules load every database driver,
+                # which this process would keep for as long as it runs.
+                from appliance.backups.restore.state import settle_unfinished_restore
+
+                settle_unfinished_restore(settings)
             for leftover in remove_temporaries(backup_dir):
                 logger.warning("removed %s, left by an unfinished backup", leftover)
     except BackupBusy:

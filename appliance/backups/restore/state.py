@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appliance.backups.files import write_durably
+from appliance.backups.files import RESTORE_STATE_NAME, write_durably
 from appliance.backups.journal import record_run
 from appliance.backups.restore.databases import DatabaseSwap
 from appliance.backups.restore.folders import FolderSwap
@@ -25,7 +25,6 @@ from appliance.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-STATE_NAME = ".restore-state.json"
 PART_KINDS = {"folder": FolderSwap, "database": DatabaseSwap}
 
 STAGING, STAGED, SWAPPING, SWAPPED = "staging", "staged", "swapping", "swapped"
@@ -50,7 +49,7 @@ class RestoreState:
 
 
 def state_path(settings: Settings) -> Path:
-    return settings.data_dir / STATE_NAME
+    return settings.data_dir / RESTORE_STATE_NAME
 
 
 def save_state(settings: Settings, state: RestoreState, phase: str) -> None:
