@@ -10,6 +10,7 @@ two sides interleaved (A B A B ...), because absolute numbers on a shared
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -118,6 +119,13 @@ def measure_idle_memory() -> None:
         f"RSS ({bare_uss:.0f} MB USS)   goal <= 250 MB RSS (stretch 180)"
     )
     print(f"idle RSS ratio appliance/bare: {full_rss / bare_rss:.2f}")
+    if importlib.util.find_spec("cryptography") is not None:
+        # The tests' S3 server (moto) needs it; runtime.lock does not have it.
+        print(
+            "note: this environment holds cryptography, which PyJWT then loads in "
+            "every worker (about 8 MB each); an install from runtime.lock, as "
+            "shipped, has none: measure there for the figure users get"
+        )
 
 
 def scrape_ms(url: str, count: int = 30) -> float:
