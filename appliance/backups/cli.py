@@ -16,9 +16,11 @@ from appliance.backups.retention import prune_backups
 from appliance.backups.verify import verify_backup
 from appliance.exit_codes import EXIT_BAD_CONFIG, EXIT_OK, EXIT_RUNTIME_FAILURE
 from appliance.settings import Settings
+from appliance.supervision.priority import lower_to_background_priority
 
 
 def run_backup_command(settings: Settings, args: argparse.Namespace) -> int:
+    lower_to_background_priority()
     try:
         return ACTIONS[args.backup_command](settings, args)
     except (BackupFailed, BackupBusy, RestoreRefused, RestoreFailed) as failure:

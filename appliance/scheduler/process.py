@@ -25,6 +25,7 @@ from appliance.metrics.definitions import JOB_RUNS
 from appliance.scheduler.jobs import SKIPPED, RunningJobs, ScheduledJob, run_job
 from appliance.scheduler.schedule import HEARTBEAT_EXECUTOR, scheduled_jobs
 from appliance.settings import Settings
+from appliance.supervision.priority import lower_to_background_priority
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ JOB_DEFAULTS = {
 
 def run_scheduler(settings: Settings) -> int:
     configure_logging(settings, "scheduler")
+    lower_to_background_priority()
     stop = stop_on_signals()
     heartbeat = scheduler_heartbeat_path(settings)
     running = RunningJobs()

@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from appliance.settings import Settings
+from appliance.supervision.priority import BACKGROUND_NICENESS
 from tests.support.appliance_process import ApplianceProcess, appliance_env
 from tests.support.commands import run_appliance
 from tests.support.load import RequestLoad
@@ -86,6 +87,16 @@ def test_killed_worker_is_replaced_while_health_keeps_answering(
     # "exited unexpectedly", or "exited during start" if supervisord had not
     # yet counted the victim as started: a crash either way.
     assert output_lines(appliance, f"pid={victim} code=-9")
+
+
+def test_the_scheduler_yields_the_cpu_to_the_workers(start_appliance):
+    appliance = start_appliance()
+    wait_until(lambda: appliance.child_pids("scheduler"), message="the scheduler")
+
+    [scheduler] = appliance.child_pids("scheduler")
+    workers = appliance.child_pids("worker")
+    assert wait_until(lambda: psutil.Process(scheduler).nice() == BACKGROUND_NICENESS)
+    assert [psutil.Process(pid).nice() for pid in workers] == [0] * len(workers)
 
 
 def test_sigterm_finishes_slow_request_and_leaves_no_process(start_appliance, data_dir):
