@@ -18,6 +18,7 @@ from appliance.metrics.exposition import LockedMultiProcessCollector
 
 REQUESTS = "customer_service_http_requests_total"
 DURATION_BUCKET = "customer_service_http_request_duration_seconds_bucket"
+RESTARTS = "customer_service_worker_restarts_total"
 # An event stream is "answered" when the customer leaves, minutes later:
 # counted as a request, but kept out of the latency.
 STREAMING_ROUTES = frozenset(
@@ -111,3 +112,16 @@ def bucket_quantile(quantile: float, cumulative: list[tuple[float, float]]):
             return lower_bound + (upper_bound - lower_bound) * share
         lower_bound, lower_count = upper_bound, count
     return lower_bound
+
+
+def read_restart_counts(metrics_dir: Path) -> dict[str, int]:
+    """Unplanned restarts by program since `serve` started."""
+    counts: dict[str, int] = {}
+    if not metrics_dir.is_dir():
+        return counts
+    for metric in LockedMultiProcessCollector(metrics_dir).collect():
+        for sample in metric.samples:
+            if sample.name == RESTARTS:
+                program = sample.labels["program"]
+                counts[program] = counts.get(program, 0) + int(sample.value)
+    return counts
