@@ -12,15 +12,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import psutil
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.api.health import readiness_report
 from app.auth.dependencies import require_admin
+from appliance.health.disk_use import measure_disk_use
+from appliance.metrics.lifecycle import metrics_dir
+from appliance.metrics.sample_store import load_samples, samples_path, samples_window
+from appliance.metrics.sampling import read_restart_counts
 from appliance.settings import Settings
 
 View = TypeVar("View", bound=BaseModel)
@@ -121,42 +125,40 @@ class SystemStatus(BaseModel):
 
 
 @router.get("")
-async def system_status(request: Request) -> SystemStatus:
+async def system_status(
+    request: Request,
+    since: Annotated[
+        datetime | None,
+        Query(description="only samples taken after this time, for a page that polls"),
+    ] = None,
+) -> SystemStatus:
     """Health, processes, job runs, the last hour of samples and disk use."""
     settings: Settings = request.app.state.settings
     health, _ = await readiness_report(settings)
     # Blocking: the control socket, /proc, the metric files, folder walks.
-    return await run_in_threadpool(gather_status, settings, health)
+    return await run_in_threadpool(gather_status, settings, health, since)
 
 
-def gather_status(settings: Settings, health: dict) -> SystemStatus:
-    # Imported here: the supervisor's client and the folder walks serve
-    # this page only, not every worker.
-    from appliance.health.disk_use import measure_disk_use
-    from appliance.metrics.sample_store import (
-        load_samples,
-        samples_path,
-        samples_window,
-    )
-
+def gather_status(
+    settings: Settings, health: dict, since: datetime | None = None
+) -> SystemStatus:
     recorded = load_samples(samples_path(settings))
-    since = time.time() - samples_window(settings)
+    oldest = time.time() - samples_window(settings)
+    recent = [sample for sample in recorded.samples if sample["at"] > oldest]
     disk = measure_disk_use(settings)
     return SystemStatus(
         health=ComponentHealth(**health),
         processes=process_report(settings),
         jobs=readable(job_view, recorded.jobs),
         sample_interval_seconds=settings.system_sample_interval,
-        samples=readable(
-            sample_view, [sample for sample in recorded.samples if sample["at"] > since]
-        ),
+        samples=newer_than(since, readable(sample_view, recent)),
         disk=DiskUseView(**{**vars(disk), "path": str(disk.path)}),
     )
 
 
 def process_report(settings: Settings) -> Processes:
-    from appliance.metrics.lifecycle import metrics_dir
-    from appliance.metrics.sampling import read_restart_counts
+    # Imported here: the supervisor's client serves this page only, and
+    # would otherwise load in every worker.
     from appliance.supervision.process_states import read_supervisor_state
 
     restarts = read_restart_counts(metrics_dir(settings))
@@ -221,6 +223,16 @@ def resident_bytes(pid: int | None) -> int | None:
         return psutil.Process(pid).memory_info().rss
     except psutil.Error:
         return None  # exited since supervisord answered
+
+
+def newer_than(since: datetime | None, samples: list[SampleView]):
+    """The samples after `since`, compared as the page received their `at`
+    (to the microsecond); a time without a zone is taken as UTC."""
+    if since is None:
+        return samples
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return [sample for sample in samples if sample.at > since]
 
 
 def utc(timestamp: float | None) -> datetime | None:

@@ -115,3 +115,23 @@ async def test_system_status_skips_old_and_damaged_samples(backup_api):
     [sample] = answer.json()["samples"]
     assert (sample["requests_per_second"], sample["rss_bytes"]) == (2.0, 1024)
     assert answer.json()["jobs"] == []
+
+
+async def test_since_leaves_out_the_samples_a_polling_page_already_has(backup_api):
+    path = samples_path(backup_api.settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    samples = [{"at": now - age, "rss": []} for age in (30, 20, 10)]
+    path.write_text(json.dumps({"version": 1, "samples": samples, "jobs": []}))
+    every = (await backup_api.client.get(SYSTEM, headers=backup_api.admin)).json()
+
+    newer = await backup_api.client.get(
+        SYSTEM,
+        params={"since": every["samples"][1]["at"]},
+        headers=backup_api.admin,
+    )
+
+    assert len(every["samples"]) == 3
+    assert [sample["at"] for sample in newer.json()["samples"]] == [
+        every["samples"][2]["at"]
+    ]
