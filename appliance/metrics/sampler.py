@@ -42,10 +42,12 @@ class SystemSampler:
         if self.previous is not None:
             sample.update(traffic_fields(self.previous, reading))
         sample["rss"] = process_memory()
-        self.previous = reading
 
         path = samples_path(settings)
         contents = load_samples(path)
+        if self.previous is None:
+            JOB_HISTORY.carry_over(contents.jobs)
+        self.previous = reading
         contents.samples.append(sample)
         contents.jobs = JOB_HISTORY.snapshot()
         save_samples(path, contents, now, samples_window(settings))

@@ -69,8 +69,8 @@ class Processes(BaseModel):
 
 
 class JobRunView(BaseModel):
-    """The last run of one scheduled job; `runs` and `failures` count since
-    the scheduler started."""
+    """The last run of one scheduled job; `runs` and `failures` count from
+    when the samples file was started, across scheduler restarts."""
 
     job: str
     outcome: str

@@ -172,3 +172,26 @@ def test_a_slow_tail_reports_the_largest_finite_bound():
 
     assert bucket_quantile(0.95, cumulative) == 1.0
     assert bucket_quantile(0.5, []) is None
+
+
+def test_a_restarted_scheduler_keeps_the_last_runs_of_jobs_not_run_again(settings):
+    path = samples_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    left = {
+        "job": "nightly-report",
+        "outcome": "failure",
+        "started_at": 1000.0,
+        "duration": 3.0,
+        "failures": 2,
+        "runs": 9,
+    }
+    damaged = {**left, "job": "broken", "runs": "nine"}
+    path.write_text(json.dumps({"version": 1, "samples": [], "jobs": [left, damaged]}))
+
+    SystemSampler()(settings)
+    JOB_HISTORY.record("nightly-report", "success", 2000.0, 1.0)
+
+    assert left in load_samples(path).jobs
+    [after] = [run for run in JOB_HISTORY.snapshot() if run["job"] == left["job"]]
+    assert (after["outcome"], after["runs"], after["failures"]) == ("success", 10, 2)
+    assert "broken" not in {run["job"] for run in JOB_HISTORY.snapshot()}
