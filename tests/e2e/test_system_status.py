@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -69,3 +71,15 @@ def test_system_status_charts_requests_and_lists_the_supervised_processes(
     assert jobs["system-sample"]["runs"] >= 2
     assert status["health"]["status"] in ("ok", "degraded")
     assert status["sample_interval_seconds"] == 0.5
+
+    os.kill(by_name["api_00"]["pid"], signal.SIGKILL)
+    replaced = wait_until(
+        lambda: (
+            (status := system_status())["processes"]["restarts"].get("api") == 1
+            and status
+        ),
+        timeout=30,
+        message="the killed worker counted as restarted",
+    )
+    by_name = {process["name"]: process for process in replaced["processes"]["items"]}
+    assert by_name["api_00"]["pid"] not in workers
