@@ -19,6 +19,7 @@ from app.api.admin import backup_upload as admin_backup_upload
 from app.api.admin import backups as admin_backups
 from app.api.admin import conversations as admin_conversations
 from app.api.admin import faq as admin_faq
+from app.api.admin import system as admin_system
 from app.api.admin import users as admin_users
 from app.api.customer import conversations as customer_conversations
 from app.api.customer import uploads as customer_uploads
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_backups.router)
     app.include_router(customer_conversations.router)
     app.include_router(admin_conversations.router)
+    app.include_router(admin_system.router)
     install_request_guards(app, settings)
     # After the guards, so it wraps them and counts what they refuse.
     install_metrics(app, settings)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from app.db.health import check_database
 from appliance.backups.health import backup_warning
 from appliance.health.checks import check_disk, check_scheduler
+from appliance.settings import Settings
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +20,13 @@ async def liveness() -> dict[str, str]:
 
 @router.get("/health/ready")
 async def readiness(request: Request) -> JSONResponse:
-    settings = request.app.state.settings
+    body, failing = await readiness_report(request.app.state.settings)
+    return JSONResponse(body, status_code=503 if failing else 200)
+
+
+async def readiness_report(settings: Settings) -> tuple[dict, bool]:
+    """The readiness body (`status`, and `checks` naming each part) and
+    whether a part fails; the System page shows the same."""
     checks = {
         "database": await check_database(settings),
         "disk": check_disk(settings),
@@ -34,5 +41,4 @@ async def readiness(request: Request) -> JSONResponse:
     report = {name: problem or "ok" for name, problem in checks.items()}
     for name, warning in warnings.items():
         report[name] = f"degraded: {warning}" if warning else "ok"
-    body = {"status": status, "checks": report}
-    return JSONResponse(body, status_code=503 if failing else 200)
+    return {"status": status, "checks": report}, bool(failing)

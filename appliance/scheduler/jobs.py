@@ -20,6 +20,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from appliance.alerts.job_failures import alert_job_failure, job_succeeded
 from appliance.metrics.definitions import JOB_DURATION, JOB_RUNS
+from appliance.scheduler.history import JOB_HISTORY
 from appliance.scheduler.locks import JobAlreadyRunning, job_lock
 from appliance.settings import Settings
 
@@ -95,6 +96,7 @@ def run_job(job: ScheduledJob, settings: Settings, running: RunningJobs) -> str:
     elif outcome == SUCCESS:
         logger.log(chatter, "job %s finished in %.3fs", job.name, elapsed, extra=extra)
     record_run(job.name, outcome, elapsed)
+    JOB_HISTORY.record(job.name, outcome, started_at, elapsed)
     return outcome
 
 

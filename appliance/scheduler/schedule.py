@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from appliance.health.checks import scheduler_heartbeat_path, touch_heartbeat
 from appliance.imports import load_target
 from appliance.logs.rotation import rotate_logs
+from appliance.metrics.sampler import SystemSampler
 from appliance.scheduler.jobs import ScheduledJob
 from appliance.settings import Settings
 
@@ -119,6 +120,12 @@ def housekeeping_jobs(settings: Settings) -> list[ScheduledJob]:
             run=rotate_shared_log,
             trigger=IntervalTrigger(seconds=LOG_ROTATION_CHECK_SECONDS),
             exclusive=True,
+            routine=True,
+        ),
+        ScheduledJob(
+            name="system-sample",
+            run=SystemSampler(),
+            trigger=IntervalTrigger(seconds=settings.system_sample_interval),
             routine=True,
         ),
     ]

@@ -208,6 +208,7 @@ class Settings(BaseModel):
     disk_free_min_mb: NonNegativeInt = 100
     worker_heartbeat_timeout: Seconds = 30
     scheduler_heartbeat_timeout: Seconds = 60
+    system_sample_interval: Seconds = 15
     admin_email: str = "admin@localhost"
     admin_password: SecretStr | None = None
     oss_region: str = "us-east-1"

@@ -78,6 +78,7 @@ def test_scheduler_runs_the_product_jobs_too(data_dir):
         "backup-drill",
         "heartbeat",
         "log-rotation",
+        "system-sample",
         "prune-sign-in-records",
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,3 +79,26 @@ def start_busy_worker(metrics_dir: Path, requests: int) -> subprocess.Popen:
         worker.kill()
         raise RuntimeError("busy worker did not start")
     return worker
+
+
+# Records the requests of argv[1], a JSON list of
+# [method, route, status, seconds, count], and exits.
+RECORD_REQUESTS = """
+import json, sys
+from appliance.metrics.definitions import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+for method, route, status, seconds, count in json.loads(sys.argv[1]):
+    for _ in range(count):
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        HTTP_REQUEST_DURATION.labels(method, route).observe(seconds)
+"""
+
+
+def record_requests(metrics_dir: Path, *requests: tuple) -> None:
+    """Count requests as a worker would, in a process that then exits:
+    (method, route, status, seconds, count) each."""
+    subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(RECORD_REQUESTS), json.dumps(requests)],
+        env=writer_env(metrics_dir),
+        check=True,
+        timeout=60,
+    )

@@ -7,12 +7,15 @@ import os
 import subprocess
 import sys
 import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import REGISTRY
 
+from appliance.scheduler.history import JOB_HISTORY
 from appliance.scheduler.jobs import RunningJobs, ScheduledJob, run_job
 from appliance.scheduler.locks import (
     InvalidJobName,
@@ -78,6 +81,19 @@ def test_failing_run_is_logged_with_traceback_and_counted(settings, caplog):
     [failure] = [record for record in caplog.records if record.levelname == "ERROR"]
     assert failure.getMessage().startswith("job wrapper-failure failed after ")
     assert failure.exc_info[1].args == ("backup target unreachable",)
+
+
+def test_every_run_leaves_the_job_s_last_outcome_in_the_history(settings):
+    job = ScheduledJob("wrapper-history", fail, every(60))
+    before = time.time()
+    run_job(job, settings, RunningJobs())
+    run_job(replace(job, run=lambda settings: None), settings, RunningJobs())
+
+    [last] = [run for run in JOB_HISTORY.snapshot() if run["job"] == job.name]
+
+    assert (last["outcome"], last["runs"], last["failures"]) == ("success", 2, 1)
+    assert before <= last["started_at"] <= time.time()
+    assert last["duration"] >= 0
 
 
 def test_routine_jobs_log_start_and_finish_at_debug(settings, caplog):
@@ -212,9 +228,12 @@ def test_heartbeat_beats_five_times_per_timeout_at_most_every_five_seconds():
     assert heartbeat_interval(Settings(scheduler_heartbeat_timeout=60)) == 5
 
 
-def test_the_schedule_holds_heartbeat_and_log_rotation(settings):
+def test_the_schedule_holds_heartbeat_log_rotation_and_the_system_sampler(settings):
     jobs = {job.name: job for job in scheduled_jobs(settings)}
 
-    assert set(jobs) >= {"heartbeat", "log-rotation"}
+    assert set(jobs) >= {"heartbeat", "log-rotation", "system-sample"}
     assert jobs["log-rotation"].exclusive
     assert jobs["heartbeat"].executor != "default"
+    sampler = jobs["system-sample"]
+    assert sampler.routine and not sampler.exclusive
+    assert sampler.trigger.interval.total_seconds() == settings.system_sample_interval
