@@ -68,7 +68,9 @@ def test_system_status_charts_requests_and_lists_the_supervised_processes(
 
     jobs = {job["job"]: job for job in status["jobs"]}
     assert jobs["heartbeat"]["outcome"] == "success"
-    assert jobs["system-sample"]["runs"] >= 2
+    # A busy sample needs an earlier one to take rates from; the sample
+    # carries the runs that had ended when it was taken, so not its own.
+    assert jobs["system-sample"]["runs"] >= 1
     assert status["health"]["status"] in ("ok", "degraded")
     assert status["sample_interval_seconds"] == 0.5
 
