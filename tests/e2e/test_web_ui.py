@@ -94,7 +94,8 @@ def test_agent_joining_and_replying_shows_live_once(appliance, new_page):
     page.goto(f"{appliance.base_url}/?lang=en")
     ask(page, "I want a person")
     log = page.get_by_role("log")
-    expect(log.locator(".message.customer")).to_have_count(1)
+    # Stored (it has its id), so the conversation is saved in the page.
+    expect(log.locator(".message.customer[data-id]")).to_have_count(1)
     conversation_id = page.evaluate(
         "JSON.parse(localStorage.getItem('cs.conversation.v1')).id"
     )

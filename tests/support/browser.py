@@ -1,4 +1,9 @@
-"""Debian's Chromium, driven by Playwright, once per test session.
+"""Debian's Chromium, driven by Playwright, once per test module.
+
+Not once per session: Playwright's sync API keeps its event loop running
+(suspended in a greenlet) while it is open, and every async test run after
+it would then fail with "cannot be called from a running event loop". The
+browser tests share one module, so Chromium still starts once for them.
 
 Never `playwright install`: it downloads a browser of its own, which cannot
 work here. scripts/install-system-packages installs `chromium` and a CJK
@@ -30,7 +35,7 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/install-system-packages")
