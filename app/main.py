@@ -26,6 +26,7 @@ from app.api.customer import uploads as customer_uploads
 from app.api.errors import install_error_handlers
 from app.api.guards import install_request_guards
 from app.api.metrics import install_metrics
+from app.api.ui import config as ui_config
 from app.chat.feed import MessageFeed
 from app.db.engine import dispose_engines
 from app.web.static import StaticUI
@@ -76,10 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customer_conversations.router)
     app.include_router(admin_conversations.router)
     app.include_router(admin_system.router)
+    app.include_router(ui_config.router)
     install_request_guards(app, settings)
     # After the guards, so it wraps them and counts what they refuse.
     install_metrics(app, settings)
 
     # Last, so every API route wins over a file of the same name.
-    app.mount("/", StaticUI(), name="ui")
+    app.mount("/", StaticUI(cors_origins=settings.cors_origins), name="ui")
     return app

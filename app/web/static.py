@@ -2,9 +2,11 @@
 
 Every file is read and compressed once at start-up: the UI is a few hundred
 kilobytes, it never changes while the process runs, and serving from memory
-keeps each request to one dictionary lookup. Names carrying a content hash
-(`app.3f9a1c2e.js`) are cached for a year; HTML is revalidated on every visit
-so a new release shows up at once.
+keeps each request to one dictionary lookup. Files under a content-hashed
+folder (`/assets/3f9a1c2e04b1/chat/main.js`, written by scripts/build-frontend)
+or with a hash in their name (`app.3f9a1c2e.js`) are cached for a year; HTML
+is revalidated on every visit so a new release shows up at once, and carries
+the security headers of app.web.security.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import gzip
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import app
+from app.web.security import page_headers
 
 HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[a-z0-9]+$")
+HASHED_FOLDER = re.compile(r"^/assets/[0-9a-f]{8,}/")
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg")
 MIN_COMPRESS_BYTES = 512
 CONTENT_TYPES = {
@@ -44,6 +49,7 @@ class StaticFile:
     content_type: str
     cache_control: str
     etag: str
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 def frontend_root() -> Path:
@@ -55,27 +61,46 @@ def frontend_root() -> Path:
     return package_dir.parent / "frontend-dist"
 
 
-def load_static_files(root: Path) -> dict[str, StaticFile]:
+def load_static_files(
+    root: Path, cors_origins: Iterable[str] = ()
+) -> dict[str, StaticFile]:
     files: dict[str, StaticFile] = {}
     if not root.is_dir():
         return files
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix not in (".gz", ".py", ".pyc"):
             url = "/" + path.relative_to(root).as_posix()
-            files[url] = read_static_file(path)
-    for url in [url for url in files if url.endswith("/index.html")]:
-        files[url.removesuffix("index.html")] = files[url]
+            files[url] = read_static_file(path, url)
+    for url in [url for url in files if url.endswith(".html")]:
+        # `/` for index.html, `/widget` for widget.html.
+        short = url.removesuffix("index.html").removesuffix(".html")
+        files.setdefault(short, files[url])
+    origins = list(cors_origins)
+    for url, found in files.items():
+        if found.content_type.startswith("text/html"):
+            files[url] = with_headers(found, page_headers(url, origins))
     return files
 
 
-def read_static_file(path: Path) -> StaticFile:
+def with_headers(found: StaticFile, headers: list) -> StaticFile:
+    return StaticFile(
+        body=found.body,
+        gzipped=found.gzipped,
+        content_type=found.content_type,
+        cache_control=found.cache_control,
+        etag=found.etag,
+        headers=headers,
+    )
+
+
+def read_static_file(path: Path, url: str) -> StaticFile:
     body = path.read_bytes()
     content_type = content_type_for(path)
     return StaticFile(
         body=body,
         gzipped=compressed_body(path, body, content_type),
         content_type=content_type,
-        cache_control=cache_control_for(path, content_type),
+        cache_control=cache_control_for(url, content_type),
         etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
     )
 
@@ -97,10 +122,10 @@ def compressed_body(path: Path, body: bytes, content_type: str) -> bytes | None:
     return gzip.compress(body, compresslevel=9, mtime=0)
 
 
-def cache_control_for(path: Path, content_type: str) -> str:
+def cache_control_for(url: str, content_type: str) -> str:
     if content_type.startswith("text/html"):
         return CACHE_REVALIDATE
-    if HASHED_NAME.search(path.name):
+    if HASHED_FOLDER.match(url) or HASHED_NAME.search(url):
         return CACHE_FOREVER
     return CACHE_BRIEFLY
 
@@ -108,8 +133,8 @@ def cache_control_for(path: Path, content_type: str) -> str:
 class StaticUI:
     """A pure ASGI app answering GET and HEAD for the files under `root`."""
 
-    def __init__(self, root: Path | None = None):
-        self.files = load_static_files(root or frontend_root())
+    def __init__(self, root: Path | None = None, cors_origins: Iterable[str] = ()):
+        self.files = load_static_files(root or frontend_root(), cors_origins)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -131,6 +156,7 @@ async def send_file(scope, send, found: StaticFile) -> None:
         (b"cache-control", found.cache_control.encode()),
         (b"etag", found.etag.encode()),
         (b"x-content-type-options", b"nosniff"),
+        *found.headers,
     ]
     if found.gzipped is not None:
         headers.append((b"vary", b"accept-encoding"))

@@ -1,0 +1,42 @@
+// Read server-sent events from a fetch() body. EventSource cannot send the
+// conversation's bearer token, so the streams are read by hand.
+
+export async function* readEvents(body) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event = newEvent();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    const lines = buffer.split(/\r?\n/);
+    buffer = lines.pop();
+    for (const line of lines) {
+      if (line === "") {
+        if (event.data.length) yield finish(event);
+        event = newEvent();
+      } else {
+        addField(event, line);
+      }
+    }
+  }
+}
+
+function newEvent() {
+  return { event: "message", id: null, data: [] };
+}
+
+function addField(event, line) {
+  if (line.startsWith(":")) return; // a keep-alive comment
+  const colon = line.indexOf(":");
+  const field = colon < 0 ? line : line.slice(0, colon);
+  let value = colon < 0 ? "" : line.slice(colon + 1);
+  if (value.startsWith(" ")) value = value.slice(1);
+  if (field === "event") event.event = value;
+  else if (field === "id") event.id = value;
+  else if (field === "data") event.data.push(value);
+}
+
+function finish(event) {
+  return { event: event.event, id: event.id, data: event.data.join("\n") };
+}

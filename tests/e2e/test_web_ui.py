@@ -1,0 +1,205 @@
+"""The customer chat and the widget in a real browser against `serve`."""
+
+from __future__ import annotations
+
+import functools
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from appliance.settings import Settings
+from tests.support.accounts import signed_in_headers
+from tests.support.browser import PHONE, save_screenshot
+from tests.support.images import jpeg
+
+pytestmark = pytest.mark.slow
+
+JWT_SECRET = "e2e-web-ui-secret-that-is-long-enough-0123456789"
+ANSWER = "您好，我们通常在两天内发货。"
+
+
+class HostPage(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def host_site(tmp_path) -> Iterator[ThreadingHTTPServer]:
+    """Another loopback origin, serving pages that embed the widget."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = functools.partial(HostPage, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.site = site
+    server.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def appliance(start_appliance, fake_llm, host_site):
+    fake_llm.reply(ANSWER, chunk_delay=0.02)
+    return start_appliance(
+        OPENAI_API_KEY="sk-test-key-for-the-stand-in",
+        OPENAI_BASE_URL=fake_llm.base_url,
+        JWT_SECRET_KEY=JWT_SECRET,
+        CORS_ORIGINS=host_site.origin,
+    )
+
+
+def ask(page, question: str) -> None:
+    page.get_by_role("textbox").fill(question)
+    page.keyboard.press("Enter")
+
+
+def test_customer_sees_the_answer_stream_in_and_keeps_it_on_reload(appliance, new_page):
+    page = new_page()
+    page.goto(f"{appliance.base_url}/?lang=zh")
+    expect(page.get_by_role("heading", name="智能客服系统")).to_be_visible()
+
+    growing = []
+    page.expose_function("noteDraft", lambda text: growing.append(text))
+    page.evaluate(
+        """() => new MutationObserver(() => {
+            const draft = document.querySelector('.draft .body');
+            if (draft) window.noteDraft(draft.textContent);
+        }).observe(document.body, {subtree: true, childList: true,
+                                   characterData: true})"""
+    )
+    ask(page, "什么时候发货？")
+
+    log = page.get_by_role("log")
+    expect(log.locator(".message.assistant .body").last).to_have_text(ANSWER)
+    expect(log.locator(".message.customer .body")).to_have_text(["什么时候发货？"])
+    partial = {text for text in growing if text and text != ANSWER}
+    assert len(partial) > 3, "the reply should appear piece by piece"
+
+    page.reload()
+    expect(page.get_by_role("log").locator("[data-id] .body")).to_have_text(
+        ["什么时候发货？", ANSWER]
+    )
+
+
+def test_agent_joining_and_replying_shows_live_once(appliance, new_page):
+    page = new_page()
+    page.goto(f"{appliance.base_url}/?lang=en")
+    ask(page, "I want a person")
+    log = page.get_by_role("log")
+    # Stored (it has its id), so the conversation is saved in the page.
+    expect(log.locator(".message.customer[data-id]")).to_have_count(1)
+    conversation_id = page.evaluate(
+        "JSON.parse(localStorage.getItem('cs.conversation.v1')).id"
+    )
+
+    agent = signed_in_headers(
+        Settings(data_dir=Path(appliance.env["DATA_DIR"]), jwt_secret_key=JWT_SECRET),
+        role="agent",
+    )
+    admin_url = f"{appliance.base_url}/api/v1/admin/conversations/{conversation_id}"
+    assert httpx.post(f"{admin_url}/take-over", headers=agent).status_code < 300
+    expect(page.get_by_role("status").filter(has_text="agent")).to_be_visible()
+
+    # The workers restart one by one and end their streams; the page
+    # reconnects with Last-Event-ID and must show the reply once.
+    appliance.send(signal.SIGHUP)
+    reply = httpx.post(
+        f"{admin_url}/messages", json={"body": "Hi, I am Lin."}, headers=agent
+    )
+    assert reply.status_code == 201, reply.text
+    expect(log.locator(".message.agent .body")).to_have_text(["Hi, I am Lin."])
+    expect(log.locator(".message.customer")).to_have_count(1)
+
+
+def test_image_upload_shows_progress_then_the_image(appliance, new_page, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg(640, 480))
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not an image")
+    page = new_page()
+    page.goto(f"{appliance.base_url}/?lang=en")
+
+    page.get_by_label("Add image").set_input_files(text_file)
+    expect(page.get_by_role("alert")).to_contain_text("not accepted")
+
+    page.get_by_label("Add image").set_input_files(photo)
+    expect(page.get_by_text("Image added")).to_be_visible()
+    expect(page.get_by_role("alert")).to_be_hidden()
+    ask(page, "Is this damaged?")
+
+    image = page.get_by_role("log").locator(".message.customer img")
+    expect(image).to_have_count(1)
+    page.reload()
+    image = page.get_by_role("log").locator(".message.customer img")
+    expect(image).to_have_attribute("src", re.compile("^blob:"))
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_screenshots_of_the_chat(appliance, new_page, language, device):
+    page = new_page(PHONE if device == "phone" else None)
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(f"{appliance.base_url}/?lang={language}")
+    question = "什么时候发货？" if language == "zh" else "When do you ship?"
+    ask(page, question)
+    expect(page.locator(".message.assistant .body").last).to_have_text(ANSWER)
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(language))
+    save_screenshot(page, f"chat-{language}-{device}")
+    assert errors == [], "the page broke its CSP or failed a request"
+
+
+HOST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<style>
+  * { color: rgb(255, 0, 0) !important; font-size: 40px !important; }
+  button { display: none !important; background: rgb(0, 128, 0) !important; }
+  iframe { width: 10px !important; }
+</style></head>
+<body><h1>Shop</h1><button class="probe">Buy</button>
+<script src="{appliance}/widget.js" data-lang="en"></script>
+</body></html>"""
+
+
+def test_widget_on_another_origin_opens_the_chat_unharmed_by_the_page(
+    appliance, host_site, new_page
+):
+    (host_site.site / "index.html").write_text(
+        HOST_PAGE.replace("{appliance}", appliance.base_url)
+    )
+    page = new_page()
+    page.goto(host_site.origin + "/")
+    probe_before = page.locator(".probe").evaluate(
+        "b => [getComputedStyle(b).fontSize, getComputedStyle(b).display]"
+    )
+
+    bubble = page.get_by_role("button", name="Open customer service chat")
+    expect(bubble).to_be_visible()
+    bubble.click()
+    frame = page.frame_locator("iframe[title='Customer service chat']")
+    frame.get_by_role("textbox").fill("When do you ship?")
+    frame.get_by_role("textbox").press("Enter")
+    expect(frame.locator(".message.assistant .body").last).to_have_text(ANSWER)
+    width = page.locator("customer-service-widget").evaluate(
+        "host => host.getBoundingClientRect().width"
+    )
+    assert width > 40, "the page's CSS must not reach the bubble"
+    save_screenshot(page, "widget-en-desktop")
+
+    frame.get_by_role("button", name="Close").click()
+    expect(
+        page.get_by_role("button", name="Open customer service chat")
+    ).to_be_focused()
+    probe_after = page.locator(".probe").evaluate(
+        "b => [getComputedStyle(b).fontSize, getComputedStyle(b).display]"
+    )
+    assert probe_before == probe_after == ["40px", "none"]
