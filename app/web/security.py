@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 WIDGET_FRAME_PAGES = ("/widget", "/widget.html")
 # What may appear in a frame-ancestors source list: scheme://host[:port].
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 BASE_POLICY = (
     "default-src 'self'",
@@ -38,7 +38,7 @@ def frame_ancestors(url: str, cors_origins: Iterable[str]) -> str:
     origins = [origin.rstrip("/") for origin in cors_origins]
     if "*" in origins:
         return "*"
-    allowed = [origin for origin in origins if ORIGIN.match(origin)]
+    allowed = [origin for origin in origins if ORIGIN.fullmatch(origin)]
     return " ".join(["'self'", *allowed])
 
 

@@ -248,6 +248,19 @@ class Settings(BaseModel):
             return None
         return SecretStr(check_http_url(value.get_secret_value()))
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _plain_origins(cls, value: list[str]) -> list[str]:
+        # Each one goes into CORS answers and the widget page's CSP as it is.
+        for place, origin in enumerate(value, start=1):
+            if not is_plain_origin(origin):
+                raise ValueError(
+                    f"entry {place} is not an origin: expected * or "
+                    "scheme://host[:port] with no path, such as "
+                    "https://shop.example.com"
+                )
+        return value
+
     @field_validator("worker_class")
     @classmethod
     def _supported_worker_class(cls, value: str) -> str:
@@ -329,3 +342,13 @@ class Settings(BaseModel):
     @property
     def offsite_configured(self) -> bool:
         return self.oss_provider is not None and not self.missing_offsite_settings
+
+
+# scheme://host[:port]: a name, an IPv4 address or a bracketed IPv6 one.
+PLAIN_ORIGIN = re.compile(
+    r"https?://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
+)
+
+
+def is_plain_origin(origin: str) -> bool:
+    return origin == "*" or PLAIN_ORIGIN.fullmatch(origin.rstrip("/")) is not None

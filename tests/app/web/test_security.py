@@ -66,3 +66,8 @@ def test_a_wildcard_origin_lets_any_site_frame_the_widget():
 def test_origins_that_would_break_the_header_are_left_out():
     policy = content_security_policy("/widget", [SITE, "http://a; script-src *"])
     assert policy.endswith(f"frame-ancestors 'self' {SITE}")
+
+
+def test_an_origin_with_a_trailing_newline_is_left_out():
+    policy = content_security_policy("/widget", [SITE, "https://b.example\n"])
+    assert policy.endswith(f"frame-ancestors 'self' {SITE}")

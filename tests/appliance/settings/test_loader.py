@@ -69,6 +69,12 @@ def test_shipped_env_example_is_accepted():
         ("BACKUP_INTERVAL", "61 3 * * *", "maximum value (59)"),
         ("BACKUP_INTERVAL", "30 3 * *", "five fields"),
         ("ALERT_WEBHOOK_URL", "ftp://hooks", "expected an http:// or https:// URL"),
+        ("CORS_ORIGINS", "https://a.example/chat", "entry 1 is not an origin"),
+        (
+            "CORS_ORIGINS",
+            "https://a.example,https://*.shop",
+            "entry 2 is not an origin",
+        ),
     ],
 )
 def test_invalid_value_is_rejected_with_its_accepted_form(name, value, message):
