@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func
 from sqlmodel import select
 
-from app.db.models import Conversation, ConversationStatus, Message
+from app.db.models import Conversation, ConversationStatus, Message, MessageSender
 from app.db.session import session_scope
 from appliance.settings import Settings
 
@@ -61,3 +61,57 @@ def mentions(text: str):
         Message.conversation_id == Conversation.id,
         func.lower(Message.body).like(like_pattern(text.lower()), escape="\\"),
     )
+
+
+def answered_up_to():
+    """Per conversation, the id of the newest reply by the assistant or an
+    agent: customer messages after it are the ones nobody has answered."""
+    return (
+        select(Message.conversation_id, func.max(Message.id).label("answered"))
+        .where(Message.sender.in_([MessageSender.ASSISTANT, MessageSender.AGENT]))
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+
+
+def unanswered_query():
+    answered = answered_up_to()
+    return (
+        select(Message.conversation_id, func.count(Message.id))
+        .outerjoin(answered, answered.c.conversation_id == Message.conversation_id)
+        .where(
+            Message.sender == MessageSender.CUSTOMER,
+            Message.id > func.coalesce(answered.c.answered, 0),
+        )
+        .group_by(Message.conversation_id)
+    )
+
+
+def count_unanswered(settings: Settings, conversation_ids: list[int]) -> dict[int, int]:
+    """Customer messages since the last answer, for each listed conversation."""
+    if not conversation_ids:
+        return {}
+    query = unanswered_query().where(Message.conversation_id.in_(conversation_ids))
+    with session_scope(settings) as session:
+        return dict(session.exec(query).all())
+
+
+def count_by_status(settings: Settings) -> dict[str, dict[str, int]]:
+    """How many conversations each status holds, and how many of those wait
+    on an answer to the customer's latest messages."""
+    counts = {str(status): {"total": 0, "unread": 0} for status in ConversationStatus}
+    waiting = unanswered_query().subquery()
+    totals = select(Conversation.status, func.count(Conversation.id)).group_by(
+        Conversation.status
+    )
+    unread = (
+        select(Conversation.status, func.count(Conversation.id))
+        .join(waiting, waiting.c.conversation_id == Conversation.id)
+        .group_by(Conversation.status)
+    )
+    with session_scope(settings) as session:
+        for status, total in session.exec(totals).all():
+            counts[str(status)]["total"] = total
+        for status, waiting_count in session.exec(unread).all():
+            counts[str(status)]["unread"] = waiting_count
+    return counts

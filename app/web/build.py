@@ -7,8 +7,9 @@ as they are. The build only makes them cacheable for good:
   `frontend-dist/assets/<hash>/`, where <hash> digests every asset's path and
   content, so relative imports between modules keep working and a changed
   file moves the whole folder to a new URL;
-- the HTML pages are copied with each `src="/assets/..."` and
-  `href="/assets/..."` pointed into that folder;
+- the HTML pages, at any depth outside `assets/` (`admin/index.html`), are
+  copied with each `src="/assets/..."` and `href="/assets/..."` pointed
+  into that folder;
 - other top-level files (`widget.js`, whose URL sites embed) are copied as
   they are.
 
@@ -54,11 +55,14 @@ def build_frontend(source: Path = SOURCE, output: Path = OUTPUT) -> str:
     staging.mkdir(parents=True)
 
     shutil.copytree(source / "assets", staging / "assets" / digest)
-    for path in sorted(source.iterdir()):
-        if path.is_file() and path.suffix == ".html":
+    for path in sorted(source.rglob("*.html")):
+        name = path.relative_to(source)
+        if name.parts[0] != "assets":
             html = point_at_assets(path.read_text(encoding="utf-8"), digest)
-            (staging / path.name).write_text(html, encoding="utf-8")
-        elif path.is_file():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_text(html, encoding="utf-8")
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.suffix != ".html":
             shutil.copyfile(path, staging / path.name)
 
     shutil.rmtree(output, ignore_errors=True)

@@ -72,9 +72,12 @@ def load_static_files(
             url = "/" + path.relative_to(root).as_posix()
             files[url] = read_static_file(path, url)
     for url in [url for url in files if url.endswith(".html")]:
-        # `/` for index.html, `/widget` for widget.html.
+        # `/` for index.html, `/widget` for widget.html, `/admin/` and
+        # `/admin` for admin/index.html (its links are absolute).
         short = url.removesuffix("index.html").removesuffix(".html")
         files.setdefault(short, files[url])
+        if short.endswith("/") and short != "/":
+            files.setdefault(short.rstrip("/"), files[url])
     origins = list(cors_origins)
     for url, found in files.items():
         if found.content_type.startswith("text/html"):

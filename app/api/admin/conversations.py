@@ -1,16 +1,33 @@
-"""Agents' conversation routes: list, read, take over, reply, resolve, reopen."""
+"""Agents' conversation routes: list, read, follow, take over, reply, resolve,
+reopen.
+
+The inbox page polls the list every few seconds; the list carries an ETag
+over its whole body, so a poll that finds nothing new is answered 304 with
+no body. The open conversation is followed on its event stream instead.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from app.api.ids import AfterId, RowId
+from app.api.ids import AfterId, LastEventId, RowId
 from app.auth.dependencies import require_agent
 from app.chat import agents
-from app.chat.inbox import MAX_LIMIT, InboxFilter, find_conversations
+from app.chat.inbox import (
+    MAX_LIMIT,
+    InboxFilter,
+    count_by_status,
+    count_unanswered,
+    find_conversations,
+)
 from app.chat.service import (
     MAX_BODY_CHARS,
     MAX_PAGE,
@@ -18,6 +35,7 @@ from app.chat.service import (
     get_conversation,
     list_messages,
 )
+from app.chat.streams import conversation_events
 from app.chat.views import message_json
 from app.db.models import Conversation, ConversationStatus, User
 
@@ -30,8 +48,11 @@ class AgentMessage(BaseModel):
     body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
 
 
-def conversation_json(conversation: Conversation) -> dict:
-    return {
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def conversation_json(conversation: Conversation, unread: int | None = None) -> dict:
+    found = {
         "id": conversation.id,
         "status": str(conversation.status),
         "language": conversation.language,
@@ -40,6 +61,9 @@ def conversation_json(conversation: Conversation) -> dict:
         "last_message_at": conversation.last_message_at,
         "created_at": conversation.created_at,
     }
+    if unread is not None:
+        found["unread"] = unread
+    return found
 
 
 @router.get("")
@@ -51,10 +75,29 @@ def list_conversations(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-) -> dict:
+) -> Response:
+    """Matching conversations, each with `unread`: the customer's messages
+    since the last answer. `counts` covers every conversation by status."""
+    settings = request.app.state.settings
     wanted = InboxFilter(status, assigned, q, limit, offset)
-    found = find_conversations(request.app.state.settings, wanted, agent.id)
-    return {"conversations": [conversation_json(c) for c in found]}
+    found = find_conversations(settings, wanted, agent.id)
+    unread = count_unanswered(settings, [c.id for c in found])
+    body = jsonable_encoder(
+        {
+            "conversations": [conversation_json(c, unread.get(c.id, 0)) for c in found],
+            "counts": count_by_status(settings),
+        }
+    )
+    return answer_unless_unchanged(request, body)
+
+
+def answer_unless_unchanged(request: Request, body: dict) -> Response:
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    etag = '"' + hashlib.sha256(text).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(text, media_type="application/json", headers=headers)
 
 
 @router.get("/{conversation_id}")
@@ -72,6 +115,27 @@ def read_conversation(
         **conversation_json(conversation),
         "messages": [message_json(m, attachments.get(m.id)) for m in messages],
     }
+
+
+@router.get("/{conversation_id}/events")
+async def follow_conversation(
+    request: Request,
+    conversation_id: RowId,
+    agent: Agent,
+    after_id: AfterId = None,
+    last_event_id: LastEventId = None,
+) -> StreamingResponse:
+    """The customer's event stream, as an agent sees it: every message and
+    status change, live; resumes after Last-Event-ID."""
+    settings = request.app.state.settings
+    await run_in_threadpool(get_conversation, settings, conversation_id)
+    resume_after = last_event_id if last_event_id is not None else after_id
+    events = conversation_events(
+        settings, request.app.state.chat_feed, conversation_id, resume_after
+    )
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers=SSE_HEADERS
+    )
 
 
 @router.post("/{conversation_id}/take-over")

@@ -1,19 +1,10 @@
 // The customer chat API (/api/v1/customer), as the page uses it.
-import { readEvents } from "./sse.js";
+import { ApiError, readJson as json } from "../shared/http.js";
+import { readEvents } from "../shared/sse.js";
+
+export { ApiError, readConfig } from "../shared/http.js";
 
 const BASE = "/api/v1/customer";
-
-export class ApiError extends Error {
-  constructor(status, code, detail) {
-    super(detail || code || `HTTP ${status}`);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-export async function readConfig() {
-  return json(await fetch("/api/v1/ui/config"));
-}
 
 export async function startConversation(language) {
   const response = await fetch(`${BASE}/conversations`, {
@@ -91,10 +82,4 @@ export function uploadImage(session, file, onProgress) {
 
 function bearer(session) {
   return { Authorization: `Bearer ${session.token}` };
-}
-
-async function json(response) {
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, body.code, body.detail);
-  return body;
 }

@@ -1,5 +1,5 @@
 // The chat's DOM: built once, then updated; it knows nothing of the API.
-import { el } from "./dom.js";
+import { el } from "../shared/dom.js";
 
 const SENDER_LABEL = {
   customer: "you",

@@ -101,3 +101,49 @@ async def test_missing_conversation_is_404(settings):
         response = await client.post(f"{BASE}/999/take-over")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+async def test_list_counts_unanswered_customer_messages_and_each_status(settings):
+    agent = add_agent(settings, "counter@example.com")
+    waiting, _ = start_conversation(settings, "en")
+    add_customer_message(settings, waiting.id, "hello?")
+    add_customer_message(settings, waiting.id, "anyone there?")
+    answered, _ = start_conversation(settings, "en")
+    add_customer_message(settings, answered.id, "my parcel is late")
+
+    async with client_for(app_signed_in_as(settings, agent)) as client:
+        await client.post(f"{BASE}/{answered.id}/take-over")
+        await client.post(f"{BASE}/{answered.id}/messages", json={"body": "On it."})
+        listed = (await client.get(BASE)).json()
+
+    unread = {c["id"]: c["unread"] for c in listed["conversations"]}
+    assert unread == {waiting.id: 2, answered.id: 0}
+    assert listed["counts"]["open"] == {"total": 1, "unread": 1}
+    assert sum(count["total"] for count in listed["counts"].values()) == 2
+    assert listed["counts"]["resolved"] == {"total": 0, "unread": 0}
+
+
+async def test_an_unchanged_list_answers_304_and_a_new_message_changes_it(settings):
+    agent = add_agent(settings, "poller@example.com")
+    conversation, _ = start_conversation(settings, "en")
+    async with client_for(app_signed_in_as(settings, agent)) as client:
+        first = await client.get(BASE)
+        etag = first.headers["etag"]
+        again = await client.get(BASE, headers={"If-None-Match": etag})
+        add_customer_message(settings, conversation.id, "still waiting")
+        changed = await client.get(BASE, headers={"If-None-Match": etag})
+
+    assert again.status_code == 304 and again.content == b""
+    assert changed.status_code == 200
+    assert changed.json()["conversations"][0]["unread"] == 1
+
+
+async def test_agent_event_stream_needs_sign_in_and_a_known_conversation(settings):
+    agent = add_agent(settings, "follower@example.com")
+    conversation, _ = start_conversation(settings, "en")
+    async with client_for(create_app(settings)) as client:
+        anonymous = await client.get(f"{BASE}/{conversation.id}/events")
+    async with client_for(app_signed_in_as(settings, agent)) as client:
+        unknown = await client.get(f"{BASE}/{conversation.id + 999}/events")
+    assert anonymous.status_code == 401
+    assert unknown.status_code == 404

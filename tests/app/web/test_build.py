@@ -41,3 +41,10 @@ def test_a_changed_asset_moves_to_a_new_folder(tmp_path):
 
     assert first != second
     assert [p.name for p in (tmp_path / "dist" / "assets").iterdir()] == [second]
+
+
+def test_pages_in_folders_are_built_beside_the_top_level_ones(tmp_path):
+    digest = build_frontend(SOURCE, tmp_path / "dist")
+    page = (tmp_path / "dist" / "admin" / "index.html").read_text()
+    assert f'src="/assets/{digest}/admin/main.js"' in page
+    assert 'href="/assets/styles' not in page

@@ -33,6 +33,15 @@ async def test_index_is_html_revalidated_on_every_visit(client):
     assert "智能客服系统" in response.text
 
 
+@pytest.mark.parametrize("path", ["/admin/", "/admin", "/admin/index.html"])
+async def test_admin_page_is_served_with_and_without_the_slash(client, path):
+    response = await client.get(path)
+    assert response.status_code == 200
+    assert 'data-page="admin"' in response.text
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
 async def test_hashed_asset_is_cached_for_a_year(client):
     asset = hashed_assets()[0]
     response = await client.get("/" + asset.relative_to(frontend_root()).as_posix())

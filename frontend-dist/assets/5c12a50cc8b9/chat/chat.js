@@ -1,6 +1,6 @@
 // The customer's side of one conversation: what is shown, sent and uploaded.
 import * as api from "./api.js";
-import { ConversationFollower } from "./follow.js";
+import { ConversationFollower } from "../shared/follow.js";
 import { forgetSession, loadSession, newClientMessageId, saveSession } from "./session.js";
 
 export class CustomerChat {
@@ -18,7 +18,8 @@ export class CustomerChat {
   }
 
   follow() {
-    this.follower = new ConversationFollower(this.session, {
+    const open = (lastEventId, signal) => api.openEvents(this.session, lastEventId, signal);
+    this.follower = new ConversationFollower(open, {
       onMessage: (message) => this.receive(message),
       onStatus: (state) => this.updateStatus(state),
       onConnected: (connected) => this.view.showConnection(connected),

@@ -1,33 +1,32 @@
-// Follow a conversation's event stream for as long as the page is open.
+// Follow a conversation's event stream for as long as the page is open
+// (the customer's chat, and the agent's open conversation).
 //
 // Every message event carries its id; after a drop (network, a worker
 // restart) the stream is opened again with Last-Event-ID set to the last id
 // seen, so nothing is missed, and the page drops any id it already shows,
 // so nothing appears twice.
-import { ApiError, openEvents } from "./api.js";
+import { ApiError } from "./http.js";
 
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 10000;
 
 export class ConversationFollower {
-  constructor(session, handlers) {
-    this.session = session;
+  // `open(lastEventId, signal)` opens the stream and resolves to its events.
+  constructor(open, handlers) {
+    this.open = open;
     this.handlers = handlers; // onMessage, onStatus, onConnected, onGone
     this.lastEventId = 0;
     this.controller = new AbortController();
     this.wake = null;
-    addEventListener("online", () => this.wake?.());
+    this.onOnline = () => this.wake?.();
+    addEventListener("online", this.onOnline);
   }
 
   async run() {
     let delay = FIRST_RETRY_MS;
     while (!this.controller.signal.aborted) {
       try {
-        const events = await openEvents(
-          this.session,
-          this.lastEventId,
-          this.controller.signal,
-        );
+        const events = await this.open(this.lastEventId, this.controller.signal);
         this.handlers.onConnected(true);
         delay = FIRST_RETRY_MS;
         for await (const event of events) this.dispatch(event);
@@ -65,6 +64,8 @@ export class ConversationFollower {
   }
 
   stop() {
+    removeEventListener("online", this.onOnline);
     this.controller.abort();
+    this.wake?.();
   }
 }

@@ -33,8 +33,9 @@ function readSaved() {
   }
 }
 
-export function translator(code) {
-  const strings = CATALOGUES[code] || zh;
+// `extra` adds a page's own strings (the admin pages' tables) by language.
+export function translator(code, extra = {}) {
+  const strings = { ...(CATALOGUES[code] || zh), ...(extra[code] || extra.zh) };
   return (key, values = {}) =>
     (strings[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
 }
