@@ -119,6 +119,37 @@ def test_agent_joining_and_replying_shows_live_once(appliance, new_page):
     expect(log.locator(".message.customer")).to_have_count(1)
 
 
+def test_two_quick_sends_land_in_one_conversation(appliance, new_page):
+    page = new_page()
+    page.goto(f"{appliance.base_url}/?lang=en")
+    expect(page.get_by_role("textbox")).to_be_editable()
+
+    # Both before the first start of a conversation can have answered.
+    page.evaluate(
+        """() => {
+            const box = document.querySelector('textarea');
+            for (const text of ['first question', 'second question']) {
+                box.value = text;
+                box.form.requestSubmit();
+            }
+        }"""
+    )
+
+    log = page.get_by_role("log")
+    expect(log.locator(".message.customer[data-id]")).to_have_count(2)
+    agent = signed_in_headers(
+        Settings(data_dir=Path(appliance.env["DATA_DIR"]), jwt_secret_key=JWT_SECRET),
+        role="agent",
+    )
+    listed = httpx.get(
+        f"{appliance.base_url}/api/v1/admin/conversations",
+        params={"status": "open"},
+        headers=agent,
+    )
+    assert listed.status_code == 200, listed.text
+    assert len(listed.json()["conversations"]) == 1
+
+
 def test_image_upload_shows_progress_then_the_image(appliance, new_page, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(jpeg(640, 480))

@@ -34,9 +34,9 @@ async function start() {
 function wireComposer(view, chat, language) {
   view.form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = view.input.value.trim();
-    view.input.value = "";
-    chat.send(text, language());
+    // Cleared only once the chat took the text: while an image is still
+    // uploading it waits in the box instead of being dropped.
+    if (chat.send(view.input.value.trim(), language())) view.input.value = "";
   });
   view.input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

@@ -38,10 +38,17 @@ export class CustomerChat {
 
   async ensureSession(language) {
     if (this.session) return this.session;
-    const started = await api.startConversation(language);
-    this.session = { id: started.conversation_id, token: started.token };
-    saveSession(this.session);
-    this.follow();
+    // One start for every send or upload that comes before it answers, so
+    // quick sends land in one conversation.
+    this.starting ??= api.startConversation(language).finally(() => {
+      this.starting = null;
+    });
+    const started = await this.starting;
+    if (!this.session) {
+      this.session = { id: started.conversation_id, token: started.token };
+      saveSession(this.session);
+      this.follow();
+    }
     return this.session;
   }
 
@@ -73,11 +80,13 @@ export class CustomerChat {
     this.withAgent = state.with_agent;
   }
 
-  async send(text, language) {
-    if (this.attachment?.uploading) return;
+  /** Send `text` (and the attached image); false when it was not taken:
+   * nothing to send, or the image is still uploading. */
+  send(text, language) {
+    if (this.attachment?.uploading) return false;
     const attachment = this.attachment;
     const body = text || (attachment ? this.view.t("imageOnly") : "");
-    if (!body) return;
+    if (!body) return false;
     const message = {
       body,
       client_message_id: newClientMessageId(),
@@ -86,7 +95,8 @@ export class CustomerChat {
     const node = this.view.showPending(message.client_message_id, body);
     if (attachment) this.view.addImage(node, attachment.previewUrl);
     this.clearAttachment();
-    await this.deliver(message, language);
+    this.deliver(message, language);
+    return true;
   }
 
   async deliver(message, language) {
@@ -127,16 +137,22 @@ export class CustomerChat {
       return;
     }
     const previewUrl = URL.createObjectURL(file);
-    this.attachment = { uploading: true, previewUrl };
+    const pending = { uploading: true, previewUrl };
+    this.attachment = pending;
     this.view.showUpload({ previewUrl, fraction: 0, done: false });
+    // An upload the customer removed, or replaced by another, is left to
+    // finish unseen: only the current one may attach.
+    const current = () => this.attachment === pending;
     try {
       const session = await this.ensureSession(language);
-      const stored = await api.uploadImage(session, file, (fraction) =>
-        this.view.showUpload({ fraction, done: false }),
-      );
+      const stored = await api.uploadImage(session, file, (fraction) => {
+        if (current()) this.view.showUpload({ fraction, done: false });
+      });
+      if (!current()) return;
       this.attachment = { id: stored.attachment_id, previewUrl };
       this.view.showUpload({ done: true });
     } catch (error) {
+      if (!current()) return;
       this.clearAttachment();
       this.view.showError(this.uploadErrorText(error));
     }
