@@ -47,8 +47,24 @@ def point_at_assets(html: str, digest: str) -> str:
     return ASSET_REFERENCE.sub(rf"\1/assets/{digest}/", html)
 
 
+class BuildRefused(Exception):
+    """The sources hold something that must not be published."""
+
+
+def check_sources(source: Path) -> None:
+    """Refuse links and dotfiles: a link could publish a file from outside
+    the sources (and escape the hash), a dotfile is an editor's or a tool's."""
+    for path in sorted(source.rglob("*")):
+        name = path.relative_to(source).as_posix()
+        if path.is_symlink():
+            raise BuildRefused(f"{name} is a link; put the file itself in {source}")
+        if path.name.startswith("."):
+            raise BuildRefused(f"{name} is hidden; remove it from {source}")
+
+
 def build_frontend(source: Path = SOURCE, output: Path = OUTPUT) -> str:
     """Write the dist for `source` into `output` (replaced whole); the hash."""
+    check_sources(source)
     digest = assets_digest(source / "assets")
     staging = output.with_name(output.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
@@ -75,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=SOURCE)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     options = parser.parse_args(argv)
-    digest = build_frontend(options.source, options.output)
+    try:
+        digest = build_frontend(options.source, options.output)
+    except BuildRefused as refused:
+        print(f"build-frontend: {refused}", file=sys.stderr)
+        return 2
     print(f"built {options.output} (assets/{digest})")
     return 0
 

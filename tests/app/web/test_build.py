@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from app.web.build import OUTPUT, SOURCE, build_frontend
+import pytest
+
+from app.web.build import OUTPUT, SOURCE, BuildRefused, build_frontend
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -48,3 +51,20 @@ def test_pages_in_folders_are_built_beside_the_top_level_ones(tmp_path):
     page = (tmp_path / "dist" / "admin" / "index.html").read_text()
     assert f'src="/assets/{digest}/admin/main.js"' in page
     assert 'href="/assets/styles' not in page
+
+
+@pytest.mark.parametrize("planted", ["link", "dotfile"])
+def test_links_and_hidden_files_are_refused_and_nothing_is_written(tmp_path, planted):
+    source = tmp_path / "frontend"
+    shutil.copytree(SOURCE, source)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for the web")
+    if planted == "link":
+        (source / "assets" / "notes.txt").symlink_to(outside)
+    else:
+        (source / "assets" / ".notes.swp").write_text("editor state")
+
+    with pytest.raises(BuildRefused):
+        build_frontend(source, tmp_path / "dist")
+
+    assert not (tmp_path / "dist").exists()
