@@ -70,7 +70,9 @@
     if (!frame) {
       frame = document.createElement("iframe");
       frame.title = labels.frame;
-      frame.src = `${appliance}/widget?lang=${encodeURIComponent(lang)}`;
+      // The frame talks back only to this page's origin.
+      const host = encodeURIComponent(location.origin);
+      frame.src = `${appliance}/widget?lang=${encodeURIComponent(lang)}&host=${host}`;
       frame.allow = "clipboard-write";
       panel.append(frame);
     } else {

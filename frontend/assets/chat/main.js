@@ -57,13 +57,17 @@ function wireComposer(view, chat, language) {
 // Inside widget.js's frame: the close button and Escape ask the host page
 // to close the panel; opening it puts the focus in the message box.
 function wireFrame(view) {
-  const close = () => parent.postMessage({ type: "cs:close" }, "*");
+  // The embedding page's origin, as widget.js names it; a page that framed
+  // us under another name simply hears nothing.
+  const host = new URLSearchParams(location.search).get("host") || location.origin;
+  const close = () => parent.postMessage({ type: "cs:close" }, host);
   view.closeButton.addEventListener("click", close);
   addEventListener("keydown", (event) => {
-    if (event.key === "Escape") close();
+    if (event.key === "Escape" && !event.isComposing) close();
   });
   addEventListener("message", (event) => {
-    if (event.source === parent && event.data?.type === "cs:opened") view.input.focus();
+    const fromHost = event.source === parent && event.origin === host;
+    if (fromHost && event.data?.type === "cs:opened") view.input.focus();
   });
   view.input.focus();
 }

@@ -8,6 +8,8 @@
 import { ApiError } from "./http.js";
 
 const FIRST_RETRY_MS = 500;
+// Answers that another try would only repeat: gone, or not allowed.
+const RETRYABLE_STATUSES = new Set([408, 429]);
 const LAST_RETRY_MS = 10000;
 
 export class ConversationFollower {
@@ -28,17 +30,23 @@ export class ConversationFollower {
       try {
         const events = await this.open(this.lastEventId, this.controller.signal);
         this.handlers.onConnected(true);
-        delay = FIRST_RETRY_MS;
-        for await (const event of events) this.dispatch(event);
+        for await (const event of events) {
+          // Only a stream that delivers earns a quick retry: one that is
+          // accepted and cut at once (a proxy, a crash loop) backs off.
+          delay = FIRST_RETRY_MS;
+          this.dispatch(event);
+        }
       } catch (error) {
         if (this.controller.signal.aborted) return;
-        if (error instanceof ApiError && error.status === 404) {
-          this.handlers.onGone();
+        if (isFinal(error)) {
+          this.handlers.onGone(error);
           return;
         }
       }
       this.handlers.onConnected(false);
-      await this.pause(delay);
+      // Spread out, so the pages a restarted worker dropped do not all
+      // come back in the same instant.
+      await this.pause(delay * (0.5 + Math.random() / 2));
       delay = Math.min(delay * 2, LAST_RETRY_MS);
     }
   }
@@ -68,4 +76,13 @@ export class ConversationFollower {
     this.controller.abort();
     this.wake?.();
   }
+}
+
+function isFinal(error) {
+  return (
+    error instanceof ApiError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    !RETRYABLE_STATUSES.has(error.status)
+  );
 }

@@ -31,7 +31,7 @@ export class ConversationPane {
       onMessage: (message) => this.showMessage(message),
       onStatus: () => this.refresh(),
       onConnected: () => {},
-      onGone: () => this.showError(new Error("404")),
+      onGone: (error) => this.showError(error),
     });
     this.follower.lastEventId = Math.max(0, ...this.shown);
     this.follower.run();
