@@ -100,7 +100,7 @@ export class ChatView {
   showMessage(message, key) {
     const node = this.messageNode(message.sender, message.body);
     node.dataset.id = message.id;
-    const replaced = key && this.list.querySelector(`[data-key="${key}"]`);
+    const replaced = key && this.list.querySelector(`[data-key="${CSS.escape(key)}"]`);
     if (replaced) {
       node.append(...replaced.querySelectorAll("img"));
       replaced.replaceWith(node);
@@ -124,7 +124,7 @@ export class ChatView {
   }
 
   markFailed(key, onRetry) {
-    const node = this.list.querySelector(`[data-key="${key}"]`);
+    const node = this.list.querySelector(`[data-key="${CSS.escape(key)}"]`);
     if (!node) return;
     node.classList.add("failed");
     const retry = el("button", { type: "button", class: "retry", text: this.t("retry") });
