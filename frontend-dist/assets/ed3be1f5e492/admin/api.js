@@ -1,0 +1,66 @@
+// The admin API (/api/v1/admin) with the agent's bearer token. A 401 from
+// any route means the sign-in is over (expired, revoked, signed out in
+// another tab): `onSignedOut` is called once and the page returns to
+// the sign-in form.
+import { ApiError, readJson } from "../shared/http.js";
+import { readEvents } from "../shared/sse.js";
+
+const BASE = "/api/v1/admin";
+
+export async function signIn(email, password) {
+  const response = await fetch(`${BASE}/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  return readJson(response);
+}
+
+export class AdminApi {
+  constructor(token, onSignedOut) {
+    this.token = token;
+    this.onSignedOut = onSignedOut;
+  }
+
+  async send(path, { method = "GET", json, headers = {}, signal } = {}) {
+    const options = { method, signal, cache: "no-store" };
+    options.headers = { Authorization: `Bearer ${this.token}`, ...headers };
+    if (json !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(json);
+    }
+    const response = await fetch(BASE + path, options);
+    if (response.status === 401) {
+      this.onSignedOut();
+      throw new ApiError(401, "not_signed_in");
+    }
+    return response;
+  }
+
+  async get(path) {
+    return readJson(await this.send(path));
+  }
+
+  async post(path, json) {
+    const response = await this.send(path, { method: "POST", json });
+    return response.status === 204 ? null : readJson(response);
+  }
+
+  // A GET that sends the ETag of the copy already shown: `null` when the
+  // server answers 304 (nothing changed), else `{etag, body}`.
+  async getChanged(path, etag) {
+    const headers = etag ? { "If-None-Match": etag } : {};
+    const response = await this.send(path, { headers });
+    if (response.status === 304) return null;
+    return { etag: response.headers.get("etag"), body: await readJson(response) };
+  }
+
+  async openEvents(conversationId, lastEventId, signal) {
+    const headers = { Accept: "text/event-stream" };
+    if (lastEventId) headers["Last-Event-ID"] = String(lastEventId);
+    const path = `/conversations/${conversationId}/events`;
+    const response = await this.send(path, { headers, signal });
+    if (!response.ok) await readJson(response);
+    return readEvents(response.body);
+  }
+}

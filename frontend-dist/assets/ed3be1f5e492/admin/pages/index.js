@@ -1,0 +1,25 @@
+// The admin pages, in the order the navigation lists them.
+//
+// A page module's default export is an object with:
+//   id         the route: `#/<id>`, and `#/<id>/<params...>` below it
+//   titleKey   its name in the i18n tables (i18n/admin/*.js)
+//   adminOnly  true hides it from agents (the nav leaves it out and its
+//              route falls back to the inbox)
+//   render(container, context)
+//              draws the page into the empty `container` (the <main>);
+//              returns a function that stops its timers and streams, or
+//              nothing. It is called again on every hash change and
+//              language switch. `context` holds `api` (AdminApi: get,
+//              post, send, getChanged, openEvents), `t` (strings),
+//              `user` ({id, email, role}), `config` (/api/v1/ui/config)
+//              and `params` (the hash's parts after the id).
+import inbox from "./inbox.js";
+import { comingSoon } from "./soon.js";
+
+export const PAGES = [
+  inbox,
+  comingSoon({ id: "faq", titleKey: "navFaq", api: "/api/v1/admin/faq" }),
+  comingSoon({ id: "users", titleKey: "navUsers", api: "/api/v1/admin/users", adminOnly: true }),
+  comingSoon({ id: "backups", titleKey: "navBackups", api: "/api/v1/admin/backups", adminOnly: true }),
+  comingSoon({ id: "system", titleKey: "navSystem", api: "/api/v1/admin/system", adminOnly: true }),
+];
