@@ -1,4 +1,4 @@
-"""The Backups admin page in a real browser against `serve`."""
+"""The Backups and System admin pages in a real browser against `serve`."""
 
 from __future__ import annotations
 
@@ -148,9 +148,36 @@ def test_a_downloaded_backup_uploaded_again_shows_in_the_list(
     expect(row).to_contain_text("Upload: ok")
 
 
+def test_system_page_shows_running_workers_and_charted_samples(appliance, new_page):
+    page = new_page()
+    sign_in(page, appliance, account(appliance, "admin"))
+    page.get_by_role("navigation", name="Admin pages").get_by_role(
+        "link", name="System"
+    ).click()
+    for worker in ("api_00", "api_01"):
+        process = page.locator(f'#system-processes tr[data-name="{worker}"]')
+        expect(process).to_contain_text("running")
+    expect(page.locator("#restarts")).to_contain_text("No unplanned restarts")
+    expect(page.locator("#system-health")).to_contain_text("Database")
+    expect(page.locator("#disk-use")).to_contain_text("used")
+
+    # The first poll may come before the scheduler's second sample; the
+    # next one (15 s) brings it.
+    memory = page.locator("#chart-memory")
+    expect(memory.locator("path.series, circle.dot").first).to_be_attached(
+        timeout=30_000
+    )
+    expect(memory.get_by_role("img")).to_have_accessible_name(
+        re.compile(r"latest \d+(\.\d)? MB")
+    )
+    expect(page.locator("#system-jobs")).to_contain_text("heartbeat")
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_screenshots_of_the_backups_page(appliance, new_page, language, device):
+def test_screenshots_of_the_backups_and_system_pages(
+    appliance, new_page, language, device
+):
     page = new_page(PHONE if device == "phone" else None)
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
@@ -162,4 +189,10 @@ def test_screenshots_of_the_backups_page(appliance, new_page, language, device):
     expect(page.locator("#backup-progress")).to_be_hidden(timeout=RUN_TIMEOUT)
     save_screenshot(page, f"admin-backups-{language}-{device}")
 
+    page.goto(f"{appliance.base_url}/admin/?lang={language}#/system")
+    expect(page.locator("#system-processes tr[data-name]")).to_have_count(4)
+    expect(
+        page.locator("#chart-memory .series, #chart-memory .dot").first
+    ).to_be_attached(timeout=30_000)
+    save_screenshot(page, f"admin-system-{language}-{device}")
     assert errors == [], errors

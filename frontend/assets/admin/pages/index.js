@@ -16,11 +16,12 @@
 import backups from "./backups.js";
 import inbox from "./inbox.js";
 import { comingSoon } from "./soon.js";
+import system from "./system.js";
 
 export const PAGES = [
   inbox,
   comingSoon({ id: "faq", titleKey: "navFaq", api: "/api/v1/admin/faq" }),
   comingSoon({ id: "users", titleKey: "navUsers", api: "/api/v1/admin/users", adminOnly: true }),
   backups,
-  comingSoon({ id: "system", titleKey: "navSystem", api: "/api/v1/admin/system", adminOnly: true }),
+  system,
 ];
