@@ -69,6 +69,7 @@ export default {
   backupUploadLabel: "要上传的备份归档",
   backupUpload: "上传",
   backupChooseFile: "请先选择要上传的归档。",
+  backupTooLarge: "这个归档有 {size}，上传最多 {max}（BACKUP_UPLOAD_MAX_SIZE）。",
   backupUploading: "正在上传 {file}：",
   backupUploaded: "已上传：备份 {id}，校验前为未校验。",
   backupProgress: "进度",

@@ -69,6 +69,7 @@ export default {
   backupUploadLabel: "Backup archive to upload",
   backupUpload: "Upload",
   backupChooseFile: "Choose an archive to upload first.",
+  backupTooLarge: "That archive is {size}; uploads may be at most {max} (BACKUP_UPLOAD_MAX_SIZE).",
   backupUploading: "Uploading {file}:",
   backupUploaded: "Uploaded: backup {id}, unverified until it is verified.",
   backupProgress: "Progress",

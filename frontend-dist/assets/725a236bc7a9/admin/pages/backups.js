@@ -111,6 +111,7 @@ class BackupsPage {
   showStatus(status) {
     const t = this.t;
     const { schedule, storage } = status;
+    this.uploadMax = storage.upload_max_size;
     const facts = [
       ["backupScheduleLabel", schedule.enabled
         ? t("backupEvery", { interval: describeInterval(t, schedule.interval) })
@@ -263,6 +264,10 @@ class BackupsPage {
     const file = this.fileInput.files[0];
     if (!file) {
       this.say(t("backupChooseFile"), true);
+      return;
+    }
+    if (this.uploadMax && file.size > this.uploadMax) {
+      this.say(t("backupTooLarge", { size: formatBytes(file.size), max: formatBytes(this.uploadMax) }), true);
       return;
     }
     this.setBusy(true);
