@@ -55,6 +55,45 @@ export class AdminApi {
     return { etag: response.headers.get("etag"), body: await readJson(response) };
   }
 
+  // A file sent as the whole body with XMLHttpRequest, the one browser API
+  // that reports upload progress: `onProgress(sent, total)`.
+  upload(path, file, onProgress) {
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", BASE + path);
+      request.setRequestHeader("Authorization", `Bearer ${this.token}`);
+      request.setRequestHeader("Content-Type", "application/octet-stream");
+      request.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) onProgress(event.loaded, event.total);
+      });
+      request.addEventListener("load", () => {
+        if (request.status === 401) this.onSignedOut();
+        const response = new Response(request.responseText || "{}", {
+          status: request.status,
+          headers: { "Content-Type": "application/json" },
+        });
+        readJson(response).then(resolve, reject);
+      });
+      request.addEventListener("error", () => reject(new ApiError(0, "network")));
+      request.send(file);
+    });
+  }
+
+  // A file fetched with the token (never put in a URL) and handed to the
+  // browser as a download from a blob: URL.
+  async download(path, fileName) {
+    const response = await this.send(path);
+    if (!response.ok) await readJson(response);
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = fileName;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
   async openEvents(conversationId, lastEventId, signal) {
     const headers = { Accept: "text/event-stream" };
     if (lastEventId) headers["Last-Event-ID"] = String(lastEventId);

@@ -13,13 +13,15 @@
 //              post, send, getChanged, openEvents), `t` (strings),
 //              `user` ({id, email, role}), `config` (/api/v1/ui/config)
 //              and `params` (the hash's parts after the id).
+import backups from "./backups.js";
 import inbox from "./inbox.js";
 import { comingSoon } from "./soon.js";
+import system from "./system.js";
 
 export const PAGES = [
   inbox,
   comingSoon({ id: "faq", titleKey: "navFaq", api: "/api/v1/admin/faq" }),
   comingSoon({ id: "users", titleKey: "navUsers", api: "/api/v1/admin/users", adminOnly: true }),
-  comingSoon({ id: "backups", titleKey: "navBackups", api: "/api/v1/admin/backups", adminOnly: true }),
-  comingSoon({ id: "system", titleKey: "navSystem", api: "/api/v1/admin/system", adminOnly: true }),
+  backups,
+  system,
 ];

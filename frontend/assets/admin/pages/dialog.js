@@ -1,0 +1,35 @@
+// A modal question in a <dialog>: resolves true when the confirming
+// button is pressed, false on Cancel or Escape. The dialog is removed
+// once answered, and the focus returns to where it was.
+import { el } from "../../shared/dom.js";
+
+export function askToConfirm(t, { title, body, confirmLabel, danger = false, blocked = null }) {
+  const returnFocus = document.activeElement;
+  const titleId = "dialog-title";
+  const confirm = el("button", {
+    type: "submit", value: "yes", id: "dialog-confirm",
+    class: danger ? "primary danger" : "primary", text: confirmLabel,
+  });
+  confirm.disabled = Boolean(blocked);
+  const dialog = el("dialog", { class: "confirm", "aria-labelledby": titleId }, [
+    el("form", { method: "dialog" }, [
+      el("h2", { id: titleId, text: title }),
+      ...body,
+      blocked ? el("p", { class: "error", role: "alert", text: blocked }) : "",
+      el("div", { class: "dialog-actions" }, [
+        el("button", { type: "submit", value: "no", id: "dialog-cancel", text: t("cancel") }),
+        confirm,
+      ]),
+    ]),
+  ]);
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      returnFocus?.focus?.();
+      resolve(dialog.returnValue === "yes");
+    });
+    dialog.showModal();
+    dialog.querySelector("#dialog-cancel").focus();
+  });
+}

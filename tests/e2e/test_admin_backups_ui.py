@@ -1,0 +1,198 @@
+"""The Backups and System admin pages in a real browser against `serve`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from appliance.settings import Settings
+from tests.e2e.test_admin_ui import JWT_SECRET, account, sign_in
+from tests.support.accounts import signed_in_headers
+from tests.support.browser import PHONE, save_screenshot
+
+pytestmark = pytest.mark.slow
+
+RUN_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def appliance(start_appliance):
+    return start_appliance(JWT_SECRET_KEY=JWT_SECRET, SYSTEM_SAMPLE_INTERVAL="0.5")
+
+
+def admin_headers(appliance) -> dict[str, str]:
+    settings = Settings(
+        data_dir=Path(appliance.env["DATA_DIR"]), jwt_secret_key=JWT_SECRET
+    )
+    return signed_in_headers(settings, role="admin")
+
+
+def conversation_count(appliance, headers) -> int:
+    answer = httpx.get(
+        f"{appliance.base_url}/api/v1/admin/conversations", headers=headers, timeout=10
+    )
+    answer.raise_for_status()
+    return sum(state["total"] for state in answer.json()["counts"].values())
+
+
+def start_conversation(appliance) -> None:
+    answer = httpx.post(
+        f"{appliance.base_url}/api/v1/customer/conversations",
+        json={"language": "en"},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def open_backups(page, appliance, language: str = "en"):
+    sign_in(page, appliance, account(appliance, "admin"), language)
+    page.goto(f"{appliance.base_url}/admin/?lang={language}#/backups")
+    expect(page.locator("#backup-status dd").first).to_be_visible()
+
+
+def create_backup_on_the_page(page) -> str:
+    page.get_by_role("button", name="Create a backup now").click()
+    expect(page.locator("#backup-message")).to_contain_text(
+        "Backup ended: ok", timeout=RUN_TIMEOUT
+    )
+    return page.locator("#backup-list tr[data-id]").first.get_attribute("data-id")
+
+
+def test_admin_backs_up_verifies_and_restores_and_later_data_is_gone(
+    appliance, new_page
+):
+    headers = admin_headers(appliance)
+    page = new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    open_backups(page, appliance)
+    expect(page.locator("#backup-list")).to_contain_text("No backups yet.")
+
+    backup_id = create_backup_on_the_page(page)
+    row = page.locator(f'#backup-list tr[data-id="{backup_id}"]')
+    expect(row).to_contain_text("admin page")
+    expect(row.locator(".badge")).to_have_text(["not verified"])
+    row.get_by_role("button", name=re.compile("^Verify")).click()
+    expect(page.locator("#backup-message")).to_contain_text(
+        "Verification ended: ok", timeout=RUN_TIMEOUT
+    )
+    expect(row.locator(".badge.verified")).to_have_text("verified")
+    expect(row.locator(".badge.kept")).to_be_visible()
+    expect(page.locator("#backup-runs tr")).to_have_count(2)
+
+    # The newest verified backup cannot be deleted: the API's reason shows.
+    row.get_by_role("button", name=re.compile("^Delete")).click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("#backup-message")).to_contain_text(
+        "is the newest verified backup"
+    )
+    expect(row).to_be_visible()
+
+    before = conversation_count(appliance, headers)
+    start_conversation(appliance)
+    assert conversation_count(appliance, headers) == before + 1
+
+    row.get_by_role("button", name=re.compile("^Restore")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("replaces all live data")
+    expect(dialog).to_contain_text("safety backup of the current data")
+    expect(dialog.locator("tbody tr").first).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+
+    row.get_by_role("button", name=re.compile("^Restore")).click()
+    dialog.get_by_role("button", name="Replace the data and restore").click()
+    message = page.locator("#backup-message")
+    expect(message).to_contain_text("Restore ended: ok", timeout=RUN_TIMEOUT)
+    expect(message).to_contain_text("safety backup")
+    safety = page.locator("#backup-list tr", has_text="before a restore")
+    expect(safety).to_have_count(1)
+    assert conversation_count(appliance, headers) == before
+    # The refused delete is the one failed request the console names.
+    assert errors == [
+        "Failed to load resource: the server responded with a status of 409 (Conflict)"
+    ], errors
+
+
+def test_a_downloaded_backup_uploaded_again_shows_in_the_list(
+    appliance, new_page, tmp_path
+):
+    page = new_page()
+    open_backups(page, appliance)
+    backup_id = create_backup_on_the_page(page)
+    row = page.locator(f'#backup-list tr[data-id="{backup_id}"]')
+
+    with page.expect_download() as download:
+        row.get_by_role("button", name=re.compile("^Download")).click()
+    archive = tmp_path / download.value.suggested_filename
+    download.value.save_as(archive)
+    assert archive.name == f"backup-{backup_id}.tar.zst"
+    assert archive.stat().st_size > 0
+
+    row.get_by_role("button", name=re.compile("^Delete")).click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("#backup-message")).to_contain_text(f"{backup_id} deleted")
+    expect(row).to_have_count(0)
+
+    page.get_by_label("Backup archive to upload").set_input_files(archive)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#backup-message")).to_contain_text(
+        f"Uploaded: backup {backup_id}", timeout=RUN_TIMEOUT
+    )
+    expect(row).to_have_count(1)
+    expect(row.locator(".badge")).to_have_text(["not verified"])
+    expect(row).to_contain_text("Upload: ok")
+
+
+def test_system_page_shows_running_workers_and_charted_samples(appliance, new_page):
+    page = new_page()
+    sign_in(page, appliance, account(appliance, "admin"))
+    page.get_by_role("navigation", name="Admin pages").get_by_role(
+        "link", name="System"
+    ).click()
+    for worker in ("api_00", "api_01"):
+        process = page.locator(f'#system-processes tr[data-name="{worker}"]')
+        expect(process).to_contain_text("running")
+    expect(page.locator("#restarts")).to_contain_text("No unplanned restarts")
+    expect(page.locator("#system-health")).to_contain_text("Database")
+    expect(page.locator("#disk-use")).to_contain_text("used")
+
+    # The first poll may come before the scheduler's second sample; the
+    # next one (15 s) brings it.
+    memory = page.locator("#chart-memory")
+    expect(memory.locator("path.series, circle.dot").first).to_be_attached(
+        timeout=30_000
+    )
+    expect(memory.get_by_role("img")).to_have_accessible_name(
+        re.compile(r"latest \d+(\.\d)? MB")
+    )
+    expect(page.locator("#system-jobs")).to_contain_text("heartbeat")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_screenshots_of_the_backups_and_system_pages(
+    appliance, new_page, language, device
+):
+    page = new_page(PHONE if device == "phone" else None)
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    open_backups(page, appliance, language)
+    page.get_by_role("button", name=re.compile("立即备份|Create a backup now")).click()
+    expect(page.locator("#backup-list tr[data-id]")).to_have_count(
+        1, timeout=RUN_TIMEOUT
+    )
+    expect(page.locator("#backup-progress")).to_be_hidden(timeout=RUN_TIMEOUT)
+    save_screenshot(page, f"admin-backups-{language}-{device}")
+
+    page.goto(f"{appliance.base_url}/admin/?lang={language}#/system")
+    expect(page.locator("#system-processes tr[data-name]")).to_have_count(4)
+    expect(
+        page.locator("#chart-memory .series, #chart-memory .dot").first
+    ).to_be_attached(timeout=30_000)
+    save_screenshot(page, f"admin-system-{language}-{device}")
+    assert errors == [], errors
