@@ -80,8 +80,10 @@ def test_customer_sees_the_answer_stream_in_and_keeps_it_on_reload(appliance, ne
     log = page.get_by_role("log")
     expect(log.locator(".message.assistant .body").last).to_have_text(ANSWER)
     expect(log.locator(".message.customer .body")).to_have_text(["什么时候发货？"])
+    # Deltas that arrive in one read show as one step, and a loaded machine
+    # batches more of them: two steps before the whole already show streaming.
     partial = {text for text in growing if text and text != ANSWER}
-    assert len(partial) > 3, "the reply should appear piece by piece"
+    assert len(partial) >= 2, "the reply should appear piece by piece"
 
     page.reload()
     expect(page.get_by_role("log").locator("[data-id] .body")).to_have_text(
