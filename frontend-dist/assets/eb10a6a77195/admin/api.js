@@ -22,8 +22,8 @@ export class AdminApi {
     this.onSignedOut = onSignedOut;
   }
 
-  async send(path, { method = "GET", json, headers = {}, signal } = {}) {
-    const options = { method, signal, cache: "no-store" };
+  async send(path, { method = "GET", json, body, headers = {}, signal } = {}) {
+    const options = { method, body, signal, cache: "no-store" };
     options.headers = { Authorization: `Bearer ${this.token}`, ...headers };
     if (json !== undefined) {
       options.headers["Content-Type"] = "application/json";

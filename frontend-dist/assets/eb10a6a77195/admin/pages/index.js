@@ -14,14 +14,15 @@
 //              `user` ({id, email, role}), `config` (/api/v1/ui/config)
 //              and `params` (the hash's parts after the id).
 import backups from "./backups.js";
+import faq from "./faq.js";
 import inbox from "./inbox.js";
-import { comingSoon } from "./soon.js";
 import system from "./system.js";
+import users from "./users.js";
 
 export const PAGES = [
   inbox,
-  comingSoon({ id: "faq", titleKey: "navFaq", api: "/api/v1/admin/faq" }),
-  comingSoon({ id: "users", titleKey: "navUsers", api: "/api/v1/admin/users", adminOnly: true }),
+  faq,
+  users,
   backups,
   system,
 ];
