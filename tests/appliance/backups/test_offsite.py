@@ -106,26 +106,37 @@ def with_changes(settings: Settings, **changes) -> Settings:
 
 
 @contextlib.contextmanager
-def stalled_server() -> Iterator[tuple[int, list[socket.socket]]]:
-    """A loopback port that accepts connections and never answers."""
+def loopback_server(handle) -> Iterator[int]:
+    """A loopback port whose every connection goes to `handle(connection)`,
+    one after the other; yields the port, and closes all on the way out."""
     listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
+    held: list[socket.socket] = []
 
     def accept_forever() -> None:
         with contextlib.suppress(OSError):
             while True:
-                accepted.append(listener.accept()[0])
+                connection = listener.accept()[0]
+                held.append(connection)
+                handle(connection)
 
     thread = threading.Thread(target=accept_forever, daemon=True)
     thread.start()
     try:
-        yield listener.getsockname()[1], accepted
+        yield listener.getsockname()[1]
     finally:
         listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)
-        for connection in accepted:
+        for connection in held:
             connection.close()
+
+
+@contextlib.contextmanager
+def stalled_server() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A loopback port that accepts connections and never answers."""
+    accepted: list[socket.socket] = []
+    with loopback_server(accepted.append) as port:
+        yield port, accepted
 
 
 @contextlib.contextmanager
@@ -133,59 +144,39 @@ def flooding_server(give_up_after: int) -> Iterator[tuple[int, list[int]]]:
     """A loopback port that answers every request with 403 and a body that
     does not end (a captive portal, a misnamed endpoint): it sends until the
     client hangs up, or `give_up_after` bytes; the count is reported."""
-    listener = socket.create_server(("127.0.0.1", 0))
     sent: list[int] = []
     chunk = b"x" * 65536
     framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
 
-    def flood() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection = listener.accept()[0]
-                total = 0
-                with connection, contextlib.suppress(OSError):
-                    connection.recv(65536)
-                    connection.sendall(
-                        b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    )
-                    while total < give_up_after:
-                        connection.sendall(framed)
-                        total += len(chunk)
-                sent.append(total)
+    def flood(connection: socket.socket) -> None:
+        total = 0
+        with connection, contextlib.suppress(OSError):
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
+            while total < give_up_after:
+                connection.sendall(framed)
+                total += len(chunk)
+        sent.append(total)
 
-    thread = threading.Thread(target=flood, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1], sent
-    finally:
-        listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        thread.join(timeout=5)
+    with loopback_server(flood) as port:
+        yield port, sent
 
 
 @contextlib.contextmanager
 def hanging_up_server() -> Iterator[tuple[int, list[str]]]:
     """A loopback port that reads each request and hangs up without an
     answer (a reply lost on the way); the request lines are reported."""
-    listener = socket.create_server(("127.0.0.1", 0))
     requests: list[str] = []
 
-    def hang_up() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection = listener.accept()[0]
-                with connection:
-                    head = connection.recv(65536)
-                requests.append(head.split(b"\r\n", 1)[0].decode())
+    def hang_up(connection: socket.socket) -> None:
+        with connection:
+            head = connection.recv(65536)
+        requests.append(head.split(b"\r\n", 1)[0].decode())
 
-    thread = threading.Thread(target=hang_up, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1], requests
-    finally:
-        listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        thread.join(timeout=5)
+    with loopback_server(hang_up) as port:
+        yield port, requests
 
 
 def test_a_multipart_start_whose_reply_is_lost_is_not_sent_again(offsite_settings):
