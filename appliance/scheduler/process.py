@@ -18,6 +18,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from appliance.alerts.journal_watch import start_cursor
 from appliance.exit_codes import EXIT_OK
 from appliance.health.checks import scheduler_heartbeat_path, touch_heartbeat
 from appliance.logs.setup import configure_logging
@@ -46,6 +47,8 @@ def run_scheduler(settings: Settings) -> int:
     heartbeat = scheduler_heartbeat_path(settings)
     running = RunningJobs()
 
+    # Where alerting reads on from: failures from here on are sent.
+    start_cursor(settings)
     jobs = scheduled_jobs(settings)
     scheduler = build_scheduler(settings, jobs, running)
     touch_heartbeat(heartbeat)

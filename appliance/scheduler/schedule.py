@@ -79,14 +79,9 @@ def backup_jobs(settings: Settings) -> list[ScheduledJob]:
 
 def alert_jobs(settings: Settings) -> list[ScheduledJob]:
     # Also with BACKUP_ENABLED=false: backups by hand can fail too.
-    from appliance.alerts.journal_watch import (
-        WATCH_EVERY_SECONDS,
-        alert_failed_runs,
-        start_cursor,
-    )
+    from appliance.alerts.journal_watch import WATCH_EVERY_SECONDS, alert_failed_runs
     from appliance.alerts.webhook import webhook_url
 
-    start_cursor(settings)
     if webhook_url(settings) is None:
         if settings.alert_webhook_url is not None:
             logger.warning(
