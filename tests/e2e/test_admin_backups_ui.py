@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from appliance.settings import Settings
-from tests.e2e.test_admin_ui import JWT_SECRET, account, sign_in
-from tests.support.accounts import signed_in_headers
+from tests.support.admin_pages import (
+    JWT_SECRET,
+    account,
+    bearer,
+    open_admin_page,
+    sign_in,
+)
 from tests.support.browser import PHONE, save_screenshot
 
 pytestmark = pytest.mark.slow
@@ -25,10 +28,7 @@ def appliance(start_appliance):
 
 
 def admin_headers(appliance) -> dict[str, str]:
-    settings = Settings(
-        data_dir=Path(appliance.env["DATA_DIR"]), jwt_secret_key=JWT_SECRET
-    )
-    return signed_in_headers(settings, role="admin")
+    return bearer(appliance, "admin")
 
 
 def conversation_count(appliance, headers) -> int:
@@ -49,8 +49,7 @@ def start_conversation(appliance) -> None:
 
 
 def open_backups(page, appliance, language: str = "en"):
-    sign_in(page, appliance, account(appliance, "admin"), language)
-    page.goto(f"{appliance.base_url}/admin/?lang={language}#/backups")
+    open_admin_page(page, appliance, "backups", language)
     expect(page.locator("#backup-status dd").first).to_be_visible()
 
 

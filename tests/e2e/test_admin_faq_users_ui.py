@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_admin_ui import JWT_SECRET, account, sign_in
 from tests.support.accounts import DEFAULT_PASSWORD
+from tests.support.admin_pages import JWT_SECRET, open_admin_page, sign_in
 from tests.support.browser import PHONE, save_screenshot
 
 pytestmark = pytest.mark.slow
@@ -23,11 +23,6 @@ IMPORTED_CSV = (
 @pytest.fixture
 def appliance(start_appliance):
     return start_appliance(JWT_SECRET_KEY=JWT_SECRET)
-
-
-def open_page(page, appliance, route: str, language: str = "en") -> None:
-    sign_in(page, appliance, account(appliance, "admin"), language)
-    page.goto(f"{appliance.base_url}/admin/?lang={language}#/{route}")
 
 
 def preview_until_it_matches(page, question: str, entry_id: str) -> None:
@@ -48,7 +43,7 @@ def test_admin_writes_previews_imports_and_deletes_faq_entries(
     page = new_page()
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    open_page(page, appliance, "faq")
+    open_admin_page(page, appliance, "faq")
     message = page.locator("#faq-message")
 
     editor = page.locator("#faq-editor")
@@ -108,7 +103,7 @@ def test_admin_adds_an_agent_who_can_sign_in_and_short_passwords_are_refused(
     appliance, new_page
 ):
     admin = new_page()
-    open_page(admin, appliance, "users")
+    open_admin_page(admin, appliance, "users")
     message = admin.locator("#users-message")
     add = admin.locator("#add-user")
 
@@ -152,7 +147,7 @@ def test_admin_adds_an_agent_who_can_sign_in_and_short_passwords_are_refused(
 def screenshot_both_pages(page, appliance, language: str, device: str) -> None:
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    open_page(page, appliance, "faq", language)
+    open_admin_page(page, appliance, "faq", language)
     expect(page.locator("#faq-total")).not_to_be_empty()
     save_screenshot(page, f"admin-faq-{language}-{device}")
 

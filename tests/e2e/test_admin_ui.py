@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from appliance.settings import Settings
-from tests.support.accounts import DEFAULT_PASSWORD, create_account
+from tests.support.admin_pages import JWT_SECRET, account, sign_in
 from tests.support.browser import PHONE, save_screenshot
 from tests.support.commands import run_appliance
 from tests.support.disks import small_tmpfs
 
 pytestmark = pytest.mark.slow
 
-JWT_SECRET = "e2e-admin-ui-secret-that-is-long-enough-0123456789"
 ANSWER = "您好，我们通常在两天内发货。"
 
 
@@ -28,21 +25,6 @@ def appliance(start_appliance, fake_llm):
         OPENAI_BASE_URL=fake_llm.base_url,
         JWT_SECRET_KEY=JWT_SECRET,
     )
-
-
-def account(appliance, role: str) -> str:
-    settings = Settings(
-        data_dir=Path(appliance.env["DATA_DIR"]), jwt_secret_key=JWT_SECRET
-    )
-    return create_account(settings, role=role).email
-
-
-def sign_in(page, appliance, email: str, language: str = "en") -> None:
-    page.goto(f"{appliance.base_url}/admin/?lang={language}")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(DEFAULT_PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("#sign-out")).to_be_visible()
 
 
 def customer_asks_for_a_person(new_page, appliance, text: str = "转人工"):
