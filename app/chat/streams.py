@@ -7,7 +7,7 @@ conversation's messages commit in id order (see app.chat.service), so
 "everything after the last id I saw" is exact on reconnect.
 
 `reply_events` streams one answer as it is made, for a POST that asked for
-`text/event-stream`.
+`text/event-stream`; the answer goes on if the customer hangs up.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from starlette.concurrency import run_in_threadpool
 
 from app.ai import Delta, Restart
-from app.chat.answering import Prompt, ReplyEvent, ReplyStored, answer_customer
+from app.chat.answering import Prompt, ReplyEvent, ReplyStored, start_answer
 from app.chat.feed import DROPPED, MessageFeed, Subscription
 from app.chat.service import (
     MAX_PAGE,
@@ -116,15 +116,17 @@ async def live_events(
 async def reply_events(
     settings: Settings, turn: CustomerTurn, prompt: Prompt | None = None
 ) -> AsyncIterator[str]:
-    """`stored` (the customer's message), then the answer's events."""
+    """`stored` (the customer's message), then the answer's events.
+
+    The answer is made by its own task (start_answer): when the customer
+    hangs up, only this stream ends, and the answer is still stored. A
+    failed answer is logged there and ends the stream, never with an error.
+    """
     yield sse("stored", message_json(turn.message), turn.message.id)
-    try:
-        async for event in answer_customer(settings, turn, prompt):
-            yield reply_event(event)
-    except Exception:
-        # The message is stored and the events stream will show what follows;
-        # the customer gets a stream that ends, never an error.
-        logger.exception("conversation %s: reply stream failed", turn.conversation.id)
+    events: asyncio.Queue[ReplyEvent | None] = asyncio.Queue()
+    start_answer(settings, turn, prompt, events.put_nowait)
+    while (event := await events.get()) is not None:
+        yield reply_event(event)
 
 
 def reply_event(event: ReplyEvent) -> str:

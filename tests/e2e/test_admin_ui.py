@@ -11,6 +11,7 @@ from tests.support.admin_pages import JWT_SECRET, account, sign_in
 from tests.support.browser import PHONE, save_screenshot
 from tests.support.commands import run_appliance
 from tests.support.disks import small_tmpfs
+from tests.support.images import jpeg
 
 pytestmark = pytest.mark.slow
 
@@ -77,6 +78,41 @@ def test_agent_takes_over_a_pending_conversation_and_the_customer_sees_the_reply
     expect(resolved.locator(".count")).to_have_text("1 · 1")
 
 
+def test_an_image_the_customer_sends_shows_in_both_views(appliance, new_page, tmp_path):
+    photo = tmp_path / "broken-cup.jpg"
+    photo.write_bytes(jpeg(320, 240))
+    customer = new_page()
+    customer.goto(f"{appliance.base_url}/?lang=en")
+    customer.get_by_label("Add image").set_input_files(photo)
+    expect(customer.get_by_text("Image added")).to_be_visible()
+    customer.get_by_role("textbox").fill("转人工")
+    customer.keyboard.press("Enter")
+    expect(customer.locator(".message.system")).to_have_count(1)
+    assert shown_width(customer.locator(".message.customer img")) == 320
+
+    agent = new_page()
+    sign_in(agent, appliance, account(appliance, "agent"))
+    agent.locator(".conversation-link").first.click()
+    image = agent.get_by_role("log").get_by_role("img", name="Image the customer sent")
+    expect(image).to_have_count(1)
+    assert shown_width(image) == 320
+    # Decoded, then let go of: the page keeps no blob: URL alive.
+    assert image.evaluate(
+        "img => fetch(img.src).then(() => 'kept', () => 'revoked')"
+    ) == ("revoked")
+
+
+def shown_width(image) -> int:
+    """The picture's own width once it has decoded (0 while it cannot)."""
+    image.evaluate(
+        """img => img.complete ? null : new Promise(done => {
+            img.addEventListener('load', done, {once: true});
+            img.addEventListener('error', done, {once: true});
+        })"""
+    )
+    return image.evaluate("img => img.naturalWidth")
+
+
 def test_new_conversations_appear_in_the_inbox_without_a_reload(appliance, new_page):
     agent = new_page()
     sign_in(agent, appliance, account(appliance, "agent"))
@@ -90,6 +126,19 @@ def test_new_conversations_appear_in_the_inbox_without_a_reload(appliance, new_p
     agent.locator("#inbox-search").fill("human")
     agent.locator("#inbox-search").press("Enter")
     expect(agent.locator(".conversation-link")).to_have_count(1)
+
+
+def test_the_language_switch_changes_the_admin_pages_and_is_remembered(
+    appliance, new_page
+):
+    page = new_page()
+    sign_in(page, appliance, account(appliance, "agent"), "en")
+    expect(page.locator("#sign-out")).to_have_text("Sign out")
+    page.get_by_label("Language").select_option("zh")
+    expect(page.locator("html")).to_have_attribute("lang", re.compile("^zh"))
+    expect(page.locator("#sign-out")).to_have_text("退出登录")
+    page.goto(f"{appliance.base_url}/admin/")
+    expect(page.locator("#sign-out")).to_have_text("退出登录")
 
 
 def test_sign_out_and_a_stale_token_return_to_sign_in(appliance, new_page):

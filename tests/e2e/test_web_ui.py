@@ -18,6 +18,7 @@ from appliance.settings import Settings
 from tests.support.accounts import signed_in_headers
 from tests.support.browser import PHONE, save_screenshot
 from tests.support.images import jpeg
+from tests.support.tcp_proxy import CuttableProxy
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +123,71 @@ def test_agent_joining_and_replying_shows_live_once(appliance, new_page):
     expect(log.locator(".message.customer")).to_have_count(1)
 
 
+SLOW_ANSWER = ["We ship ", "within two days, ", "by post, ", "with tracking."]
+
+
+def test_a_network_drop_loses_and_doubles_no_message(appliance, fake_llm, new_page):
+    fake_llm.reply(SLOW_ANSWER, chunk_delay=1.0)
+    with CuttableProxy(int(appliance.env["PORT"])) as proxy:
+        page = new_page()
+        page.goto(f"{proxy.url}/?lang=en")
+        log = page.get_by_role("log")
+        ask(page, "When do you ship?")
+        # The question is stored and its answer is streaming: pull the cable.
+        expect(page.locator(".draft .body")).to_contain_text("We ship")
+        proxy.go_offline()
+        expect(page.locator("#connection")).to_contain_text("reconnecting")
+        ask(page, "Hello?")
+        expect(page.get_by_role("button", name="Retry")).to_be_visible()
+
+        proxy.go_online()
+        # The cut answer is stored whole, and "Hello?" is sent again by
+        # itself once the page is back online, and answered.
+        expect(log.locator("[data-id]")).to_have_count(4, timeout=30_000)
+        expect(page.locator("#connection")).to_be_hidden()
+        expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+        whole = "".join(SLOW_ANSWER)
+        stored = stored_bodies(appliance, page)
+        assert sorted(stored) == sorted(["When do you ship?", "Hello?", whole, whole])
+        expect(log.locator("[data-id] .body")).to_have_text(stored)
+
+        page.reload()
+        expect(page.get_by_role("log").locator("[data-id] .body")).to_have_text(stored)
+
+
+def stored_bodies(appliance, page) -> list[str]:
+    """The bodies of the page's conversation as the appliance stored them."""
+    session = page.evaluate("JSON.parse(localStorage.getItem('cs.conversation.v1'))")
+    answer = httpx.get(
+        f"{appliance.base_url}/api/v1/customer/conversations/{session['id']}/messages",
+        headers={"Authorization": f"Bearer {session['token']}"},
+    )
+    answer.raise_for_status()
+    return [message["body"] for message in answer.json()["messages"]]
+
+
+def test_an_image_over_the_size_limit_is_refused_before_it_is_sent(
+    appliance, new_page, tmp_path
+):
+    page = new_page()
+    page.goto(f"{appliance.base_url}/?lang=en")
+    limit = page.evaluate(
+        "fetch('/api/v1/ui/config').then(r => r.json()).then(c => c.upload.max_bytes)"
+    )
+    huge = tmp_path / "huge.jpg"
+    with huge.open("wb") as out:
+        out.write(jpeg(64, 64))
+        out.truncate(limit + 1)
+    page.get_by_label("Add image").set_input_files(huge)
+    expect(page.get_by_role("alert")).to_contain_text("too large")
+    expect(page.locator("#attachment")).to_be_hidden()
+    ask(page, "Just text")
+    expect(page.get_by_role("log").locator(".message.customer[data-id]")).to_have_count(
+        1
+    )
+    assert page.locator(".message.customer img").count() == 0
+
+
 def test_two_quick_sends_land_in_one_conversation(appliance, new_page):
     page = new_page()
     page.goto(f"{appliance.base_url}/?lang=en")
@@ -175,6 +241,20 @@ def test_image_upload_shows_progress_then_the_image(appliance, new_page, tmp_pat
     image = page.get_by_role("log").locator(".message.customer img")
     expect(image).to_have_attribute("src", re.compile("^blob:"))
     assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+
+
+def test_the_language_switch_changes_the_page_and_is_remembered(appliance, new_page):
+    page = new_page()
+    page.goto(f"{appliance.base_url}/?lang=en")
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    page.get_by_label("Language").select_option("zh")
+    expect(page.get_by_role("button", name="发送")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", re.compile("^zh"))
+    expect(page.get_by_role("textbox")).to_have_attribute(
+        "placeholder", "输入您的问题，按 Enter 发送"
+    )
+    page.goto(f"{appliance.base_url}/")
+    expect(page.get_by_label("语言")).to_have_value("zh")
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])

@@ -41,6 +41,12 @@ export class AdminApi {
     return readJson(await this.send(path));
   }
 
+  async blob(path) {
+    const response = await this.send(path);
+    if (!response.ok) await readJson(response);
+    return response.blob();
+  }
+
   async post(path, json) {
     const response = await this.send(path, { method: "POST", json });
     return response.status === 204 ? null : readJson(response);

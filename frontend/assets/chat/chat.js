@@ -10,7 +10,8 @@ export class CustomerChat {
     this.session = loadSession();
     this.shown = new Set(); // message ids on the page
     this.withAgent = null;
-    this.attachment = null; // {id} once uploaded, {uploading: true} before
+    this.attachment = null; // {id, file} once uploaded, {uploading, file} before
+    this.unsent = new Map(); // key -> send again, for sends that failed
   }
 
   resume() {
@@ -22,7 +23,10 @@ export class CustomerChat {
     this.follower = new ConversationFollower(open, {
       onMessage: (message) => this.receive(message),
       onStatus: (state) => this.updateStatus(state),
-      onConnected: (connected) => this.view.showConnection(connected),
+      onConnected: (connected) => {
+        this.view.showConnection(connected);
+        if (connected) this.resendUnsent();
+      },
       onGone: () => this.forget(),
     });
     this.follower.run();
@@ -65,7 +69,7 @@ export class CustomerChat {
   async showImages(node, attachmentIds) {
     for (const id of attachmentIds) {
       const blob = await api.fetchAttachment(this.session, id).catch(() => null);
-      if (blob) this.view.addImage(node, URL.createObjectURL(blob));
+      if (blob) this.view.addImage(node, blob);
     }
   }
 
@@ -93,7 +97,7 @@ export class CustomerChat {
       attachment_ids: attachment ? [attachment.id] : [],
     };
     const node = this.view.showPending(message.client_message_id, body);
-    if (attachment) this.view.addImage(node, attachment.previewUrl);
+    if (attachment) this.view.addImage(node, attachment.file);
     this.clearAttachment();
     this.deliver(message, language);
     return true;
@@ -122,10 +126,26 @@ export class CustomerChat {
         }
       }
     } catch {
-      this.view.markFailed(key, () => this.deliver(message, language));
+      this.unsent.set(key, () => this.deliver(message, language));
+      this.view.markFailed(key, () => this.resend(key));
     } finally {
       this.view.clearDraft();
     }
+  }
+
+  // A send that failed goes again when the customer asks, or by itself once
+  // the events stream is back: the server keeps one copy per
+  // client_message_id, so a send that did arrive is not stored twice.
+  resend(key) {
+    const again = this.unsent.get(key);
+    if (!again) return;
+    this.unsent.delete(key);
+    this.view.clearFailed(key);
+    again();
+  }
+
+  resendUnsent() {
+    for (const key of [...this.unsent.keys()]) this.resend(key);
   }
 
   async attach(file, language) {
@@ -136,10 +156,9 @@ export class CustomerChat {
       this.view.file.value = "";
       return;
     }
-    const previewUrl = URL.createObjectURL(file);
-    const pending = { uploading: true, previewUrl };
+    const pending = { uploading: true, file };
     this.attachment = pending;
-    this.view.showUpload({ previewUrl, fraction: 0, done: false });
+    this.view.showUpload({ file, fraction: 0, done: false });
     // An upload the customer removed, or replaced by another, is left to
     // finish unseen: only the current one may attach.
     const current = () => this.attachment === pending;
@@ -149,7 +168,7 @@ export class CustomerChat {
         if (current()) this.view.showUpload({ fraction, done: false });
       });
       if (!current()) return;
-      this.attachment = { id: stored.attachment_id, previewUrl };
+      this.attachment = { id: stored.attachment_id, file };
       this.view.showUpload({ done: true });
     } catch (error) {
       if (!current()) return;

@@ -140,6 +140,28 @@ async def test_send_with_event_stream_accept_streams_the_reply(settings, fake_ll
     assert events[-1]["id"] == str(reply["id"])
 
 
+async def test_a_customer_who_hangs_up_mid_reply_still_gets_it_stored(
+    settings, fake_llm
+):
+    fake_llm.reply(["We ship ", "in two ", "days."], chunk_delay=0.3)
+    settings = settings.model_copy(update=fake_llm_settings(fake_llm))
+    with serve(create_app(settings)) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+            conversation_id, auth = await start(client)
+            url = f"/api/v1/customer/conversations/{conversation_id}/messages"
+            headers = {**auth, "Accept": "text/event-stream"}
+            body = {"body": "When do you ship?"}
+            async with client.stream("POST", url, json=body, headers=headers) as sent:
+                first = await read_events(sent, until=lambda e: e["event"] == "delta")
+            assert first[-1]["data"] == "We ship "
+
+        def stored_bodies():
+            return [m.body for m in list_messages(settings, conversation_id)]
+
+        wait_until(lambda: len(stored_bodies()) == 2, timeout=10)
+    assert stored_bodies() == ["When do you ship?", "We ship in two days."]
+
+
 def fake_llm_settings(llm) -> dict:
     from pydantic import SecretStr
 

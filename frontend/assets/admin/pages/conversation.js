@@ -2,6 +2,7 @@
 // event stream, and the actions on it (take over, reply, resolve, reopen).
 import { el } from "../../shared/dom.js";
 import { ConversationFollower } from "../../shared/follow.js";
+import { imageFromBlob } from "../../shared/images.js";
 import { describeError } from "../chrome.js";
 import { formatTime, holderText } from "./describe.js";
 
@@ -151,6 +152,19 @@ export class ConversationPane {
     const later = [...this.log.children].find((other) => Number(other.dataset.id) > message.id);
     this.log.insertBefore(node, later || null);
     if (!later) this.log.scrollTop = this.log.scrollHeight;
+    this.showImages(node, message.attachment_ids || []);
+  }
+
+  async showImages(node, attachmentIds) {
+    for (const id of attachmentIds) {
+      try {
+        const blob = await this.context.api.blob(`/attachments/${id}`);
+        node.append(imageFromBlob(blob, { class: "message-image", alt: this.t("customerImage") }));
+      } catch (error) {
+        if (error.status === 401) return;
+        node.append(el("p", { class: "error", text: this.t("imageMissing", { reason: describeError(error) }) }));
+      }
+    }
   }
 
   showError(error) {

@@ -1,5 +1,6 @@
 // The chat's DOM: built once, then updated; it knows nothing of the API.
 import { el } from "../shared/dom.js";
+import { imageFromBlob, showBlob } from "../shared/images.js";
 
 const SENDER_LABEL = {
   customer: "you",
@@ -100,18 +101,25 @@ export class ChatView {
   showMessage(message, key) {
     const node = this.messageNode(message.sender, message.body);
     node.dataset.id = message.id;
-    const replaced = key && this.list.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    const replaced = key && this.pendingNode(key);
     if (replaced) {
       node.append(...replaced.querySelectorAll("img"));
-      replaced.replaceWith(node);
-      return node;
+      replaced.remove();
     }
-    const later = [...this.list.querySelectorAll("[data-id]")].find(
-      (other) => Number(other.dataset.id) > message.id,
-    );
-    this.list.insertBefore(node, later || this.draftNode || null);
+    this.place(node, message.id);
     this.scrollToEnd();
     return node;
+  }
+
+  // Stored messages in id order (the order they were stored in, which a
+  // retried or reconnected send may not have shown them in); below them
+  // the reply being streamed and what is not sent yet.
+  place(node, id) {
+    const later = [...this.list.querySelectorAll("[data-id]")].find(
+      (other) => Number(other.dataset.id) > id,
+    );
+    const unstored = this.list.querySelector(".draft, .pending");
+    this.list.insertBefore(node, later || unstored || null);
   }
 
   showPending(key, body) {
@@ -124,20 +132,26 @@ export class ChatView {
   }
 
   markFailed(key, onRetry) {
-    const node = this.list.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    const node = this.pendingNode(key);
     if (!node) return;
     node.classList.add("failed");
     const retry = el("button", { type: "button", class: "retry", text: this.t("retry") });
-    retry.addEventListener("click", () => {
-      node.classList.remove("failed");
-      node.querySelector(".failure")?.remove();
-      onRetry();
-    });
+    retry.addEventListener("click", onRetry);
     node.append(el("p", { class: "failure" }, [`${this.t("sendFailed")} `, retry]));
   }
 
-  addImage(node, url) {
-    node.append(el("img", { class: "message-image", src: url, alt: this.t("image") }));
+  clearFailed(key) {
+    const node = this.pendingNode(key);
+    node?.classList.remove("failed");
+    node?.querySelector(".failure")?.remove();
+  }
+
+  pendingNode(key) {
+    return this.list.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  }
+
+  addImage(node, blob) {
+    node.append(imageFromBlob(blob, { class: "message-image", alt: this.t("image") }));
   }
 
   messageNode(sender, body) {
@@ -180,9 +194,9 @@ export class ChatView {
     this.error.hidden = !text;
   }
 
-  showUpload({ previewUrl, fraction, done }) {
+  showUpload({ file, fraction, done }) {
     this.attachment.hidden = false;
-    if (previewUrl) this.preview.src = previewUrl;
+    if (file) showBlob(this.preview, file);
     this.progress.hidden = done;
     this.progress.value = Math.round((fraction || 0) * 100);
     this.uploadStatus.textContent = done

@@ -47,6 +47,8 @@ export default {
   replyHint: "Take the conversation over to reply.",
   customer: "Customer",
   actionFailed: "That did not work: {reason}",
+  customerImage: "Image the customer sent",
+  imageMissing: "The image could not be shown: {reason}",
   loading: "Loading…",
   lastActivity: "last activity {time}",
   cancel: "Cancel",

@@ -47,6 +47,8 @@ export default {
   replyHint: "接管会话后即可回复。",
   customer: "客户",
   actionFailed: "操作失败：{reason}",
+  customerImage: "客户发送的图片",
+  imageMissing: "无法显示图片：{reason}",
   loading: "加载中…",
   lastActivity: "最后活动 {time}",
   cancel: "取消",
