@@ -188,6 +188,31 @@ def test_an_image_over_the_size_limit_is_refused_before_it_is_sent(
     assert page.locator(".message.customer img").count() == 0
 
 
+def test_a_new_conversation_leaves_the_old_one_to_the_agents(appliance, new_page):
+    page = new_page()
+    page.goto(f"{appliance.base_url}/?lang=en")
+    new = page.get_by_role("button", name="New conversation")
+    expect(new).to_be_hidden()
+    ask(page, "When do you ship?")
+    log = page.get_by_role("log")
+    expect(log.locator(".message.assistant[data-id] .body")).to_have_text([ANSWER])
+    first = page.evaluate("JSON.parse(localStorage.getItem('cs.conversation.v1')).id")
+
+    new.click()
+    expect(log.locator("[data-id]")).to_have_count(0)
+    expect(page.get_by_role("textbox")).to_be_focused()
+    page.reload()
+    expect(page.get_by_role("textbox")).to_be_editable()
+    expect(page.get_by_role("log").locator("[data-id]")).to_have_count(0)
+
+    ask(page, "And returns?")
+    log = page.get_by_role("log")
+    expect(log.locator("[data-id] .body")).to_have_text(["And returns?", ANSWER])
+    second = page.evaluate("JSON.parse(localStorage.getItem('cs.conversation.v1')).id")
+    assert second != first
+    assert stored_bodies(appliance, page) == ["And returns?", ANSWER]
+
+
 def test_two_quick_sends_land_in_one_conversation(appliance, new_page):
     page = new_page()
     page.goto(f"{appliance.base_url}/?lang=en")

@@ -24,6 +24,10 @@ async function start() {
     saveLanguage(view.language.value);
     applyLanguage(view.language.value);
   });
+  view.newButton.addEventListener("click", () => {
+    chat.startOver();
+    view.input.focus();
+  });
   if (framed) wireFrame(view);
 
   chat.resume();

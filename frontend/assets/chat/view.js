@@ -22,8 +22,11 @@ export class ChatView {
     this.languageLabel = el("span", { class: "visually-hidden" });
     this.language = el("select", { id: "language" });
     this.closeButton = el("button", { type: "button", class: "close", id: "close" });
+    this.newButton = el("button", { type: "button", class: "close", id: "new-conversation" });
+    this.newButton.hidden = true;
     const header = el("header", { class: "chat-header" }, [
       this.title,
+      this.newButton,
       el("label", { class: "language" }, [this.languageLabel, this.language]),
       ...(this.framed ? [this.closeButton] : []),
     ]);
@@ -83,6 +86,7 @@ export class ChatView {
     );
     this.language.parentElement.hidden = languages.length < 2;
     this.closeButton.textContent = t("close");
+    this.newButton.textContent = t("newConversation");
     this.list.setAttribute("aria-label", t("messages"));
     this.welcome.textContent = t("welcome");
     this.attachLabel.textContent = t("attach");
@@ -129,6 +133,14 @@ export class ChatView {
     this.list.insertBefore(node, this.draftNode || null);
     this.scrollToEnd();
     return node;
+  }
+
+  // Back to an empty chat: only the welcome stays.
+  clearMessages() {
+    this.clearDraft();
+    this.list.replaceChildren(this.welcome);
+    this.showNotice("");
+    this.showConnection(true);
   }
 
   markFailed(key, onRetry) {

@@ -28,5 +28,6 @@ export default {
   image: "图片",
   imageOnly: "［图片］",
   close: "关闭",
+  newConversation: "新对话",
   openChat: "打开在线客服",
 };

@@ -28,5 +28,6 @@ export default {
   image: "Image",
   imageOnly: "[image]",
   close: "Close",
+  newConversation: "New conversation",
   openChat: "Open customer service chat",
 };

@@ -12,6 +12,7 @@ export class CustomerChat {
     this.withAgent = null;
     this.attachment = null; // {id, file} once uploaded, {uploading, file} before
     this.unsent = new Map(); // key -> send again, for sends that failed
+    this.generation = 0; // one more on each startOver: older sends go quiet
   }
 
   resume() {
@@ -19,6 +20,7 @@ export class CustomerChat {
   }
 
   follow() {
+    this.view.newButton.hidden = false;
     const open = (lastEventId, signal) => api.openEvents(this.session, lastEventId, signal);
     this.follower = new ConversationFollower(open, {
       onMessage: (message) => this.receive(message),
@@ -38,6 +40,22 @@ export class CustomerChat {
     forgetSession();
     this.session = null;
     this.follower = null;
+    this.view.newButton.hidden = true;
+  }
+
+  // The customer's "New conversation": this browser lets go of the current
+  // one (it stays on the server for the agents) and the next message starts
+  // another. Also what the next person at a shared computer wants.
+  startOver() {
+    this.follower?.stop();
+    this.forget();
+    this.shown.clear();
+    this.unsent.clear();
+    this.withAgent = null;
+    this.awaitingAfter = undefined;
+    this.clearAttachment();
+    this.view.clearMessages();
+    this.generation += 1;
   }
 
   async ensureSession(language) {
@@ -105,10 +123,13 @@ export class CustomerChat {
 
   async deliver(message, language) {
     const key = message.client_message_id;
+    const generation = this.generation;
+    const current = () => generation === this.generation;
     try {
       const session = await this.ensureSession(language);
       let reply = "";
       for await (const event of api.sendMessage(session, message)) {
+        if (!current()) return;
         const data = event.data;
         if (event.event === "stored") {
           const stored = JSON.parse(data);
@@ -126,10 +147,11 @@ export class CustomerChat {
         }
       }
     } catch {
+      if (!current()) return;
       this.unsent.set(key, () => this.deliver(message, language));
       this.view.markFailed(key, () => this.resend(key));
     } finally {
-      this.view.clearDraft();
+      if (current()) this.view.clearDraft();
     }
   }
 
