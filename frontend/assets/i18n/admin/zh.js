@@ -221,6 +221,7 @@ export default {
   faqRemoveDemoTitle: "删除示例条目？",
   faqRemoveDemoText: "全部 {count} 条标签为“demo”的条目将被永久删除，包括您自己标为“demo”的条目。",
   faqDemoRemoved: "已删除 {count} 条示例条目。",
+  inboxPages: "会话列表分页",
   pagePrevious: "上一页",
   pageNext: "下一页",
   pageStatus: "第 {first}–{last} 条，共 {total} 条",

@@ -221,6 +221,7 @@ export default {
   faqRemoveDemoTitle: "Remove the demo entries?",
   faqRemoveDemoText: "All {count} entries tagged “demo” will be deleted for good, including any you tagged “demo” yourself.",
   faqDemoRemoved: "Demo entries removed: {count}.",
+  inboxPages: "Pages of the conversation list",
   pagePrevious: "Previous",
   pageNext: "Next",
   pageStatus: "{first}–{last} of {total}",
