@@ -30,10 +30,8 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def find_conversations(
-    settings: Settings, wanted: InboxFilter, agent_id: int
-) -> list[Conversation]:
-    """Matching conversations, the most recently active first."""
+def matching(wanted: InboxFilter, agent_id: int):
+    """The conversations `wanted` picks, in no order and without paging."""
     query = select(Conversation)
     if wanted.status is not None:
         query = query.where(Conversation.status == wanted.status)
@@ -43,15 +41,29 @@ def find_conversations(
         query = query.where(Conversation.assigned_agent_id.is_(None))
     if wanted.text:
         query = query.where(mentions(wanted.text))
+    return query
 
+
+def find_conversations(
+    settings: Settings, wanted: InboxFilter, agent_id: int
+) -> list[Conversation]:
+    """One page of matching conversations, the most recently active first."""
     activity = func.coalesce(Conversation.last_message_at, Conversation.created_at)
     query = (
-        query.order_by(activity.desc(), Conversation.id.desc())
+        matching(wanted, agent_id)
+        .order_by(activity.desc(), Conversation.id.desc())
         .limit(max(1, min(wanted.limit, MAX_LIMIT)))
         .offset(max(0, wanted.offset))
     )
     with session_scope(settings) as session:
         return list(session.exec(query).all())
+
+
+def count_conversations(settings: Settings, wanted: InboxFilter, agent_id: int) -> int:
+    """How many conversations match on all pages together."""
+    query = select(func.count()).select_from(matching(wanted, agent_id).subquery())
+    with session_scope(settings) as session:
+        return session.exec(query).one()
 
 
 def mentions(text: str):

@@ -162,6 +162,9 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+NEWEST_FIRST = col(FaqEntry.id).desc()
+
+
 def list_entries(
     session: Session,
     search: str | None = None,
@@ -174,23 +177,47 @@ def list_entries(
 
     `search` matches part of the question or answer, ignoring case.
     """
-    statement = select(FaqEntry).order_by(col(FaqEntry.id).desc())
+    conditions = entry_conditions(search, language)
+    if tag is not None:
+        return list_tagged(session, conditions, tag, limit, offset)
+
+    total = session.scalar(
+        select(func.count()).select_from(FaqEntry).where(*conditions)
+    )
+    statement = select(FaqEntry).where(*conditions).order_by(NEWEST_FIRST)
+    page = session.exec(statement.limit(limit).offset(offset)).all()
+    return list(page), total
+
+
+def entry_conditions(search: str | None, language: str | None) -> list:
+    conditions = []
     if language:
-        statement = statement.where(FaqEntry.language == language)
+        conditions.append(FaqEntry.language == language)
     if search:
         pattern = f"%{escape_like(search)}%"
-        statement = statement.where(
+        conditions.append(
             or_(
                 col(FaqEntry.question).ilike(pattern, escape="\\"),
                 col(FaqEntry.answer).ilike(pattern, escape="\\"),
             )
         )
-    if tag is None:
-        total = session.scalar(select(func.count()).select_from(statement.subquery()))
-        page = session.exec(statement.limit(limit).offset(offset)).all()
-        return list(page), total
+    return conditions
 
+
+def list_tagged(
+    session: Session, conditions: list, tag: str, limit: int, offset: int
+) -> tuple[list[FaqEntry], int]:
     # Tags are a JSON list, which the two engines query differently; the
-    # FAQ is small enough to filter here and be sure both agree.
-    tagged = [entry for entry in session.exec(statement) if tag in entry.tags]
-    return tagged[offset : offset + limit], len(tagged)
+    # FAQ is small enough to filter here and be sure both agree. Only ids
+    # and tags are read for that, so counting a tag (the FAQ page asks how
+    # many demo entries are left) stays cheap; the page's rows come after.
+    labels = select(FaqEntry.id, FaqEntry.tags).where(*conditions)
+    tagged = [
+        entry_id
+        for entry_id, tags in session.exec(labels.order_by(NEWEST_FIRST))
+        if tag in tags
+    ]
+    wanted = tagged[offset : offset + limit]
+    statement = select(FaqEntry).where(col(FaqEntry.id).in_(wanted))
+    page = session.exec(statement.order_by(NEWEST_FIRST)).all()
+    return list(page), len(tagged)

@@ -25,6 +25,7 @@ from app.chat.inbox import (
     MAX_LIMIT,
     InboxFilter,
     count_by_status,
+    count_conversations,
     count_unanswered,
     find_conversations,
 )
@@ -76,8 +77,9 @@ def list_conversations(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:
-    """Matching conversations, each with `unread`: the customer's messages
-    since the last answer. `counts` covers every conversation by status."""
+    """One page of matching conversations, each with `unread`: the
+    customer's messages since the last answer. `total` is how many match on
+    all pages; `counts` covers every conversation by status."""
     settings = request.app.state.settings
     wanted = InboxFilter(status, assigned, q, limit, offset)
     found = find_conversations(settings, wanted, agent.id)
@@ -85,6 +87,7 @@ def list_conversations(
     body = jsonable_encoder(
         {
             "conversations": [conversation_json(c, unread.get(c.id, 0)) for c in found],
+            "total": count_conversations(settings, wanted, agent.id),
             "counts": count_by_status(settings),
         }
     )

@@ -1,7 +1,7 @@
 // The signed-in frame around every admin page: header, navigation, the
 // backup failure banner and the page chosen by the location's hash
-// (`#/inbox`, `#/inbox/12`, `#/faq`). See pages/index.js for what a page
-// module provides.
+// (`#/inbox`, `#/inbox/12`, `#/faq?page=2`). See pages/index.js for what a
+// page module provides.
 import { el } from "../shared/dom.js";
 import { BackupBanner } from "./banner.js";
 import { adminStrings, header } from "./chrome.js";
@@ -9,13 +9,19 @@ import { PAGES } from "./pages/index.js";
 
 const DEFAULT_PAGE = "inbox";
 
+// What a page's render returned: nothing, its stop function, or
+// `{stop, follow}`.
+function asView(returned) {
+  return typeof returned === "function" ? { stop: returned } : returned || {};
+}
+
 export class AdminShell {
   constructor(root, app, signIn, api) {
     this.root = root;
     this.app = app;
     this.user = signIn.user;
     this.api = api;
-    this.cleanup = null;
+    this.shown = null;
     this.onHashChange = () => this.showPage();
   }
 
@@ -51,23 +57,34 @@ export class AdminShell {
     this.banner?.stop();
     this.banner = new BackupBanner(this.bannerSlot, this.api, this.user, t);
     this.banner.start();
-    this.showPage();
+    this.showPage(true);
   }
 
+  // `#/<id>/<params...>?<query>`: the query holds a page's own state (the
+  // list page shown, a search), so a reload or Back brings it back.
   route() {
-    const [id, ...params] = location.hash.replace(/^#\/?/, "").split("/");
+    const hash = location.hash.replace(/^#\/?/, "");
+    const cut = hash.includes("?") ? hash.indexOf("?") : hash.length;
+    const [path, query] = [hash.slice(0, cut), hash.slice(cut + 1)];
+    const [id, ...params] = path.split("/");
     const page = this.pagesForUser().find((known) => known.id === id);
-    return page ? { page, params } : null;
+    return page ? { page, params, path, query: new URLSearchParams(query) } : null;
   }
 
-  showPage() {
+  showPage(redraw = false) {
     const found = this.route();
     if (!found) {
       location.replace(`#/${DEFAULT_PAGE}`);
       return;
     }
-    this.cleanup?.();
-    this.cleanup = null;
+    // Only the query changed (Next, a search): a page that can follow it
+    // keeps what is typed in its forms instead of being drawn again.
+    const shown = this.shown;
+    if (!redraw && shown?.path === found.path && shown.view.follow) {
+      shown.view.follow(found.query);
+      return;
+    }
+    this.stopPage();
     for (const link of this.links) {
       if (link.dataset.page === found.page.id) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
@@ -78,16 +95,23 @@ export class AdminShell {
       user: this.user,
       config: this.app.config,
       params: found.params,
+      query: found.query,
     };
     this.main.replaceChildren();
     this.main.className = "admin-main";
-    this.cleanup = found.page.render(this.main, context) || null;
+    const view = found.page.render(this.main, context);
+    this.shown = { path: found.path, view: asView(view) };
     this.banner.check();
+  }
+
+  stopPage() {
+    this.shown?.view.stop?.();
+    this.shown = null;
   }
 
   stop() {
     removeEventListener("hashchange", this.onHashChange);
-    this.cleanup?.();
+    this.stopPage();
     this.banner?.stop();
   }
 }

@@ -147,3 +147,30 @@ async def test_agent_event_stream_needs_sign_in_and_a_known_conversation(setting
         unknown = await client.get(f"{BASE}/{conversation.id + 999}/events")
     assert anonymous.status_code == 401
     assert unknown.status_code == 404
+
+
+async def test_list_pages_carry_the_total_of_their_filter(settings):
+    agent = add_agent(settings, "pager@example.com")
+    started = [start_conversation(settings, "en")[0].id for _ in range(5)]
+    for conversation_id in started[:3]:
+        add_customer_message(settings, conversation_id, "where is my parcel")
+
+    async with client_for(app_signed_in_as(settings, agent)) as client:
+
+        async def page(**params) -> tuple[list[int], int]:
+            body = (await client.get(BASE, params=params)).json()
+            return [c["id"] for c in body["conversations"]], body["total"]
+
+        first = await page(status="open", limit=2)
+        last = await page(status="open", limit=2, offset=4)
+        beyond = await page(status="open", limit=2, offset=6)
+        searched = await page(q="parcel", limit=2, offset=2)
+        resolved = await page(status="resolved")
+
+    # Newest activity first: the three with a message, then the other two.
+    newest_first = started[2::-1] + started[:2:-1]
+    assert first == (newest_first[:2], 5)
+    assert last == (newest_first[4:], 5)
+    assert beyond == ([], 5)
+    assert searched == ([started[0]], 3)
+    assert resolved == ([], 0)

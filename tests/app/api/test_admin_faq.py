@@ -185,6 +185,28 @@ async def test_listing_filters_and_pages(admin, migrated_database):
     assert with_nul.status_code == 422
 
 
+async def test_a_tag_filter_pages_newest_first_and_counts_every_tagged_entry(
+    admin, migrated_database
+):
+    load_demo_faq(migrated_database, fresh=True)
+    async with admin:
+        await admin.post(FAQ, json=ENTRY)
+        everything = await admin.get(FAQ, params={"limit": 100})
+        second_page = await admin.get(
+            FAQ, params={"tag": "demo", "limit": 5, "offset": 5}
+        )
+        just_counted = await admin.get(FAQ, params={"tag": "demo", "limit": 1})
+        beyond = await admin.get(FAQ, params={"tag": "demo", "offset": 16})
+
+    demo_ids = [
+        item["id"] for item in everything.json()["items"] if "demo" in item["tags"]
+    ]
+    assert [item["id"] for item in second_page.json()["items"]] == demo_ids[5:10]
+    assert second_page.json()["total"] == just_counted.json()["total"] == 16
+    assert len(just_counted.json()["items"]) == 1
+    assert beyond.json()["items"] == [] and beyond.json()["total"] == 16
+
+
 async def test_match_preview_shows_scores_and_the_threshold(
     client_as, migrated_database
 ):

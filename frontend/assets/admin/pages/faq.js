@@ -1,14 +1,19 @@
-// The FAQ page: entries with a search, and a preview of what a customer's
-// question would match. Admins also add, edit, delete and import entries;
-// agents may only read and preview, as the API allows.
+// The FAQ page: entries with a search, a page at a time, and a preview of
+// what a customer's question would match. Admins also add, edit, delete and
+// import entries and remove the demo entries; agents may only read and
+// preview, as the API allows. The search and the page are kept in the hash
+// (`#/faq?q=refund&page=2`).
 import { el } from "../../shared/dom.js";
 import { readJson } from "../../shared/http.js";
 import { describeError } from "../chrome.js";
 import { askToConfirm } from "./dialog.js";
 import { field, languageSelect, say } from "./forms.js";
+import { PAGE_SIZE, Pager, hashOf, lastPageOf, offsetOf, pageFromQuery, visit } from "./pager.js";
 
-const PAGE_SIZE = 100;
 const PREVIEW_MATCHES = 5;
+// The API takes offsets up to 1,000,000.
+const HIGHEST_PAGE = 1_000_000 / PAGE_SIZE + 1;
+const DEMO_TAG = "demo";
 
 class FaqPage {
   constructor(container, context) {
@@ -18,13 +23,29 @@ class FaqPage {
     this.canEdit = context.user.role === "admin";
     this.editing = null;
     this.stopped = false;
+    this.readQuery(context.query);
+    // Numbers the requests, so an answer overtaken by a later one is dropped.
+    this.asked = 0;
+  }
+
+  readQuery(query) {
+    this.search = (query.get("q") || "").trim();
+    this.page = pageFromQuery(query, HIGHEST_PAGE);
+  }
+
+  follow(query) {
+    this.readQuery(query);
+    this.searchBox.value = this.search;
+    this.refresh();
   }
 
   render() {
     const t = this.t;
     this.message = el("p", { id: "faq-message", "aria-live": "polite" });
     this.listBody = el("tbody", { id: "faq-list" });
-    this.totalText = el("p", { class: "hint", id: "faq-total" });
+    this.pager = new Pager(t, {
+      id: "faq-pager", label: t("faqPages"), go: (page) => this.goToPage(page),
+    });
     this.container.append(
       el("h1", { text: t("navFaq") }),
       this.message,
@@ -88,7 +109,7 @@ class FaqPage {
 
   listPanel() {
     const t = this.t;
-    this.searchBox = el("input", { type: "search", id: "faq-search" });
+    this.searchBox = el("input", { type: "search", id: "faq-search", value: this.search });
     this.searchBox.placeholder = t("faqSearch");
     const search = el("form", { class: "search", role: "search" }, [
       el("label", { for: "faq-search", class: "visually-hidden", text: t("faqSearch") }),
@@ -97,7 +118,9 @@ class FaqPage {
     ]);
     search.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.refresh();
+      // A new search starts again at its first page.
+      const q = this.searchBox.value.trim();
+      visit(hashOf("faq", { q }), () => this.follow(new URLSearchParams({ q })));
     });
     const keys = ["faqQuestion", "faqAnswer", "faqTags", "faqLanguage"];
     if (this.canEdit) keys.push("backupRowActions");
@@ -105,12 +128,24 @@ class FaqPage {
     const head = el("tr", {}, this.labels.map((label) => el("th", { scope: "col", text: label })));
     return el("section", { class: "panel", "aria-labelledby": "faq-list-title" }, [
       el("h2", { id: "faq-list-title", text: t("faqEntries") }),
+      this.canEdit ? this.demoNotice() : "",
       search,
-      this.totalText,
+      this.pager.element,
       el("div", { class: "table-scroll" }, [
         el("table", { class: "data stacked" }, [el("thead", {}, [head]), this.listBody]),
       ]),
     ]);
+  }
+
+  // Shown while entries tagged "demo" (the first run's examples) are left.
+  demoNotice() {
+    const t = this.t;
+    this.demoText = el("p", { class: "hint", id: "faq-demo-text" });
+    const button = el("button", { type: "button", id: "faq-remove-demo", text: t("faqRemoveDemo") });
+    button.addEventListener("click", () => this.removeDemo());
+    this.demoPanel = el("div", { class: "demo-notice", id: "faq-demo" }, [this.demoText, button]);
+    this.demoPanel.hidden = true;
+    return this.demoPanel;
   }
 
   importPanel() {
@@ -132,28 +167,72 @@ class FaqPage {
     ]);
   }
 
+  goToPage(page) {
+    visit(hashOf("faq", { q: this.search, page }), () => this.refresh());
+  }
+
   async refresh() {
-    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    const q = this.searchBox.value.trim();
-    if (q) query.set("q", q);
+    const asked = ++this.asked;
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offsetOf(this.page)) });
+    if (this.search) query.set("q", this.search);
+    if (this.canEdit) this.countDemo(asked);
     try {
-      const page = await this.api.get(`/faq?${query}`);
-      if (!this.stopped) this.showEntries(page);
+      const found = await this.api.get(`/faq?${query}`);
+      if (this.stopped || asked !== this.asked) return;
+      if (!found.items.length && this.page > 1 && found.total) {
+        // The page's entries went (deleted here or elsewhere, or a saved
+        // link outlived them): show the last page that still has some.
+        location.replace(hashOf("faq", { q: this.search, page: lastPageOf(found.total) }));
+        return;
+      }
+      this.showEntries(found);
     } catch (error) {
       this.fail(error);
     }
   }
 
-  showEntries(page) {
+  // One id and tag read per entry on the server, none of the texts.
+  async countDemo(asked) {
+    try {
+      const found = await this.api.get(`/faq?${new URLSearchParams({ tag: DEMO_TAG, limit: "1" })}`);
+      if (this.stopped || asked !== this.asked) return;
+      this.demoCount = found.total;
+      this.demoText.textContent = this.t("faqDemoLeft", { count: found.total });
+      this.demoPanel.hidden = found.total === 0;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async removeDemo() {
     const t = this.t;
-    this.totalText.textContent = t("faqTotal", { shown: page.items.length, total: page.total });
-    if (!page.items.length) {
+    const yes = await askToConfirm(t, {
+      title: t("faqRemoveDemoTitle"),
+      body: [el("p", { text: t("faqRemoveDemoText", { count: this.demoCount }) })],
+      confirmLabel: t("faqRemoveDemo"),
+      danger: true,
+    });
+    if (!yes) return;
+    try {
+      const response = await this.api.send("/faq/demo", { method: "DELETE" });
+      const report = await readJson(response);
+      say(this.message, t("faqDemoRemoved", { count: report.removed }));
+    } catch (error) {
+      this.fail(error);
+    }
+    this.refresh();
+  }
+
+  showEntries(found) {
+    const t = this.t;
+    this.pager.show(this.page, found.items.length, found.total);
+    if (!found.items.length) {
       this.listBody.replaceChildren(
         el("tr", {}, [el("td", { colspan: this.labels.length, class: "empty", text: t("faqNone") })]),
       );
       return;
     }
-    this.listBody.replaceChildren(...page.items.map((entry) => this.entryRow(entry)));
+    this.listBody.replaceChildren(...found.items.map((entry) => this.entryRow(entry)));
     for (const row of this.listBody.rows) {
       [...row.cells].forEach((cell, index) => cell.setAttribute("data-label", this.labels[index]));
     }
@@ -302,6 +381,6 @@ export default {
   render(container, context) {
     const page = new FaqPage(container, context);
     page.render();
-    return () => page.stop();
+    return { stop: () => page.stop(), follow: (query) => page.follow(query) };
   },
 };

@@ -1,11 +1,15 @@
 // The inbox: conversations by state with counts and unread counts, a
-// search over their messages, and the open conversation beside the list
-// (`#/inbox/<id>`). The list is polled every few seconds with the ETag of
-// the copy shown, so an idle poll is a 304 without a body.
+// search over their messages, a page at a time, and the open conversation
+// beside the list (`#/inbox/<id>`). The state, search and page are kept in
+// the hash (`#/inbox/12?status=open&page=2`), so opening a conversation,
+// a reload or Back keeps the list as it was. The page shown is polled
+// every few seconds with the ETag of the copy shown, so an idle poll is a
+// 304 without a body.
 import { el } from "../../shared/dom.js";
 import { describeError } from "../chrome.js";
 import { ConversationPane } from "./conversation.js";
 import { formatTime, holderText } from "./describe.js";
+import { PAGE_SIZE, Pager, hashOf, lastPageOf, offsetOf, pageFromQuery, visit } from "./pager.js";
 
 const POLL_MS = 3000;
 const STATES = [
@@ -13,8 +17,18 @@ const STATES = [
   ["open", "stateOpen"],
   ["resolved", "stateResolved"],
 ];
-// Kept across re-renders (opening a conversation, switching language).
-const chosen = { status: "pending", q: "" };
+const FIRST_STATE = "pending";
+// The API takes offsets up to 100,000.
+const HIGHEST_PAGE = 100_000 / PAGE_SIZE + 1;
+
+function chosenIn(query) {
+  const status = query.get("status");
+  return {
+    status: STATES.some(([known]) => known === status) ? status : FIRST_STATE,
+    q: (query.get("q") || "").trim(),
+    page: pageFromQuery(query, HIGHEST_PAGE),
+  };
+}
 
 class Inbox {
   constructor(container, context) {
@@ -23,6 +37,23 @@ class Inbox {
     this.t = context.t;
     this.etag = null;
     this.openId = Number(context.params[0]) || null;
+    this.chosen = chosenIn(context.query);
+  }
+
+  // The hash of this view (or of conversation `id` in it) with `change`
+  // made to the list's state; the first state is left out, as page 1 is.
+  hashFor(change = {}, id = this.openId) {
+    const { status, q, page } = { ...this.chosen, ...change };
+    const path = id ? `inbox/${id}` : "inbox";
+    return hashOf(path, { status: status === FIRST_STATE ? "" : status, q, page });
+  }
+
+  follow(query) {
+    this.chosen = chosenIn(query);
+    this.searchBox.value = this.chosen.q;
+    this.conversation?.pointBackTo(this.hashFor({}, null));
+    this.showTabs();
+    this.poll(true);
   }
 
   render() {
@@ -35,7 +66,7 @@ class Inbox {
       tab.addEventListener("click", () => this.choose({ status }));
       return tab;
     });
-    this.searchBox = el("input", { type: "search", id: "inbox-search", value: chosen.q });
+    this.searchBox = el("input", { type: "search", id: "inbox-search", value: this.chosen.q });
     const search = el("form", { class: "search", role: "search" }, [
       el("label", { for: "inbox-search", class: "visually-hidden", text: t("search") }),
       this.searchBox,
@@ -47,17 +78,21 @@ class Inbox {
       this.choose({ q: this.searchBox.value.trim() });
     });
     this.list = el("ul", { class: "conversations", id: "conversations", "aria-live": "polite" });
+    this.pager = new Pager(t, {
+      id: "inbox-pager", label: t("inboxPages"), go: (page) => this.choose({ page }),
+    });
     const side = el("section", { class: "inbox-list", "aria-labelledby": "inbox-title" }, [
       el("h1", { id: "inbox-title", text: t("navInbox") }),
       el("div", { class: "states", role: "group", "aria-label": t("states") }, this.tabs),
       search,
+      this.pager.element,
       this.list,
     ]);
     this.pane = el("section", { class: "inbox-pane" });
     this.container.classList.toggle("has-open", Boolean(this.openId));
     this.container.append(el("div", { class: "inbox" }, [side, this.pane]));
     this.conversation = this.openId
-      ? new ConversationPane(this.pane, this.context, this.openId, () => this.poll(true))
+      ? new ConversationPane(this.pane, this.context, this.openId, () => this.poll(true), this.hashFor({}, null))
       : null;
     if (!this.conversation) {
       this.pane.append(el("p", { class: "placeholder", text: t("chooseConversation") }));
@@ -68,39 +103,45 @@ class Inbox {
     this.timer = setInterval(() => this.poll(), POLL_MS);
   }
 
+  // A new state or search starts at its first page; Next and Previous
+  // change only the page.
   choose(change) {
-    Object.assign(chosen, change);
-    this.etag = null;
-    this.showTabs();
-    this.poll();
+    visit(this.hashFor({ page: 1, ...change }), () => this.poll(true));
   }
 
   showTabs() {
     for (const tab of this.tabs) {
-      tab.setAttribute("aria-pressed", String(tab.dataset.status === chosen.status));
+      tab.setAttribute("aria-pressed", String(tab.dataset.status === this.chosen.status));
     }
   }
 
   async poll(force = false) {
     if (document.hidden && !force) return;
     if (force) this.etag = null;
-    const query = new URLSearchParams({ status: chosen.status, limit: "100" });
-    if (chosen.q) query.set("q", chosen.q);
-    const asked = query.toString();
+    const asked = this.listQuery();
     try {
       const changed = await this.context.api.getChanged(`/conversations?${asked}`, this.etag);
-      if (!changed || asked !== this.currentQuery()) return;
+      if (!changed || asked !== this.listQuery()) return;
+      const { conversations, counts, total } = changed.body;
+      if (!conversations.length && this.chosen.page > 1) {
+        // Everything on this page moved away (resolved, taken to another
+        // state): show the last page that still has conversations.
+        location.replace(this.hashFor({ page: lastPageOf(total) }));
+        return;
+      }
       this.etag = changed.etag;
-      this.showCounts(changed.body.counts);
-      this.showList(changed.body.conversations);
+      this.showCounts(counts);
+      this.pager.show(this.chosen.page, conversations.length, total);
+      this.showList(conversations);
     } catch (error) {
       if (error.status !== 401) this.showProblem(error);
     }
   }
 
-  currentQuery() {
-    const query = new URLSearchParams({ status: chosen.status, limit: "100" });
-    if (chosen.q) query.set("q", chosen.q);
+  listQuery() {
+    const { status, q, page } = this.chosen;
+    const query = new URLSearchParams({ status, limit: String(PAGE_SIZE), offset: String(offsetOf(page)) });
+    if (q) query.set("q", q);
     return query.toString();
   }
 
@@ -132,7 +173,7 @@ class Inbox {
     const when = conversation.last_message_at || conversation.created_at;
     details.push(t("lastActivity", { time: formatTime(when, t) }));
     const link = el("a", {
-      href: `#/inbox/${conversation.id}`,
+      href: this.hashFor({}, conversation.id),
       class: "conversation-link",
       "data-id": conversation.id,
       "aria-current": conversation.id === this.openId ? "true" : null,
@@ -165,6 +206,6 @@ export default {
   render(container, context) {
     const inbox = new Inbox(container, context);
     inbox.render();
-    return () => inbox.stop();
+    return { stop: () => inbox.stop(), follow: (query) => inbox.follow(query) };
   },
 };

@@ -9,12 +9,14 @@ import { formatTime, holderText } from "./describe.js";
 const SENDER_KEY = { customer: "customer", assistant: "assistant", agent: "agent", system: "system" };
 
 export class ConversationPane {
-  constructor(pane, context, id, onChanged) {
+  // `listHref` is the hash of the list beside it, for the Back link.
+  constructor(pane, context, id, onChanged, listHref = "#/inbox") {
     this.pane = pane;
     this.context = context;
     this.t = context.t;
     this.id = id;
     this.onChanged = onChanged;
+    this.listHref = listHref;
     this.shown = new Set();
   }
 
@@ -59,8 +61,9 @@ export class ConversationPane {
       el("div", { class: "composer-row" }, [this.input, this.sendButton]),
     ]);
     this.wireReply();
+    this.backLink = el("a", { href: this.listHref, class: "back", text: t("backToList") });
     this.pane.replaceChildren(
-      el("a", { href: "#/inbox", class: "back", text: t("backToList") }),
+      this.backLink,
       el("div", { class: "conversation-head" }, [
         this.title,
         this.state,
@@ -70,6 +73,11 @@ export class ConversationPane {
       this.log,
       this.form,
     );
+  }
+
+  pointBackTo(listHref) {
+    this.listHref = listHref;
+    this.backLink?.setAttribute("href", listHref);
   }
 
   action(id, label, path) {
