@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from appliance.backups.archive import ZSTD_MAGIC
 from tests.support.admin_pages import (
     JWT_SECRET,
     account,
+    appliance_settings,
     bearer,
     open_admin_page,
     sign_in,
 )
 from tests.support.browser import PHONE, save_screenshot
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 RUN_TIMEOUT = 120_000
+MB = 1024 * 1024
 
 
 @pytest.fixture
@@ -145,6 +151,61 @@ def test_a_downloaded_backup_uploaded_again_shows_in_the_list(
     expect(row).to_have_count(1)
     expect(row.locator(".badge")).to_have_text(["not verified"])
     expect(row).to_contain_text("Upload: ok")
+
+
+def throttle_uploads(page, bytes_per_second: int) -> None:
+    """Send request bodies no faster than this, as a slow link would: the
+    browser's own network emulation, so our code runs unchanged."""
+    session = page.context.new_cdp_session(page)
+    session.send("Network.enable")
+    session.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": bytes_per_second,
+        },
+    )
+
+
+def partial_uploads(appliance) -> list[Path]:
+    return list(appliance_settings(appliance).backup_path.glob(".tmp-upload-*"))
+
+
+def test_an_upload_cancelled_midway_says_so_and_leaves_no_file(
+    appliance, new_page, tmp_path
+):
+    archive = tmp_path / "slow.tar.zst"
+    archive.write_bytes(ZSTD_MAGIC + os.urandom(12 * MB))
+    page = new_page()
+    open_backups(page, appliance)
+    throttle_uploads(page, MB)
+
+    page.get_by_label("Backup archive to upload").set_input_files(archive)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    progress = page.locator("#backup-progress")
+    expect(progress).to_contain_text("Uploading slow.tar.zst:")
+    # The server has begun writing it: the cancel must clean up after it.
+    wait_until(
+        lambda: sum(path.stat().st_size for path in partial_uploads(appliance)) >= MB,
+        timeout=30,
+        message="part of the upload on the server's disk",
+    )
+    expect(page.get_by_role("button", name="Upload", exact=True)).to_be_disabled()
+    page.get_by_role("button", name="Cancel upload").click()
+
+    expect(page.locator("#backup-message")).to_have_text(
+        "Upload of slow.tar.zst cancelled; nothing of it was kept."
+    )
+    expect(progress).to_be_hidden()
+    expect(page.get_by_role("button", name="Upload", exact=True)).to_be_enabled()
+    wait_until(
+        lambda: partial_uploads(appliance) == [],
+        timeout=30,
+        message="the partial upload removed",
+    )
+    expect(page.locator("#backup-list")).to_contain_text("No backups yet.")
 
 
 def test_system_page_shows_running_workers_and_charted_samples(appliance, new_page):
