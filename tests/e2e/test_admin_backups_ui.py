@@ -20,12 +20,17 @@ from tests.support.admin_pages import (
     sign_in,
 )
 from tests.support.browser import PHONE, save_screenshot
+from tests.support.bulk_sqlite import add_bulk_table
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 RUN_TIMEOUT = 120_000
 MB = 1024 * 1024
+# Big enough that writing the archive outlasts a few of the page's 1 s
+# polls even on an idle machine (about 300 MB/s here), small enough to be
+# written in a few seconds.
+BIG_DATABASE_MB = 700
 
 
 @pytest.fixture
@@ -151,6 +156,70 @@ def test_a_downloaded_backup_uploaded_again_shows_in_the_list(
     expect(row).to_have_count(1)
     expect(row.locator(".badge")).to_have_text(["not verified"])
     expect(row).to_contain_text("Upload: ok")
+
+
+def record_progress_changes(page) -> None:
+    """Note every state of #backup-progress in `window.progressSeen`, so
+    the test sees what the page showed however briefly."""
+    page.evaluate(
+        """() => {
+          const box = document.getElementById("backup-progress");
+          const bar = box.querySelector("progress");
+          window.progressSeen = [];
+          const note = () => window.progressSeen.push({
+            hidden: box.hidden,
+            text: box.querySelector(".progress-text").textContent,
+            value: bar.getAttribute("value"),
+          });
+          new MutationObserver(note).observe(box, {
+            attributes: true, childList: true, characterData: true, subtree: true,
+          });
+        }"""
+    )
+
+
+def values_seen(page, text: str) -> list[float]:
+    states = page.evaluate("window.progressSeen")
+    return [
+        float(state["value"])
+        for state in states
+        if not state["hidden"] and state["text"].startswith(text) and state["value"]
+    ]
+
+
+def test_a_backup_of_a_big_database_shows_its_progress_rising(appliance, new_page):
+    add_bulk_table(appliance_settings(appliance).sqlite_database_path, BIG_DATABASE_MB)
+    page = new_page()
+    open_backups(page, appliance)
+    record_progress_changes(page)
+    progress = page.get_by_role("status").filter(has=page.locator("progress"))
+
+    page.get_by_role("button", name="Create a backup now").click()
+    expect(progress).to_be_visible(timeout=RUN_TIMEOUT)
+    expect(progress).to_have_id("backup-progress")
+    expect(progress).to_contain_text("Backup: writing the archive", timeout=RUN_TIMEOUT)
+    expect(page.get_by_role("button", name="Create a backup now")).to_be_disabled()
+    expect(page.locator("#backup-message")).to_contain_text(
+        "Backup ended: ok", timeout=RUN_TIMEOUT
+    )
+    expect(progress).to_be_hidden()
+
+    archive_values = values_seen(page, "Backup: writing the archive")
+    print(f"archive progress seen: {archive_values}")
+    assert len(set(archive_values)) >= 2, archive_values
+    assert archive_values == sorted(archive_values), archive_values
+    assert 0 <= archive_values[0] < archive_values[-1] <= 1, archive_values
+
+    # A create does not verify; the page's Verify does, with its own bar.
+    row = page.locator("#backup-list tr[data-id]")
+    expect(row).to_have_count(1)
+    expect(row.locator(".badge")).to_have_text(["not verified"])
+    row.get_by_role("button", name=re.compile("^Verify")).click()
+    expect(page.locator("#backup-message")).to_contain_text(
+        "Verification ended: ok", timeout=RUN_TIMEOUT
+    )
+    expect(row.locator(".badge.verified")).to_have_text("verified")
+    assert values_seen(page, "Verification: checking the archive")
 
 
 def throttle_uploads(page, bytes_per_second: int) -> None:
