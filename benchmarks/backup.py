@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import random
 import sqlite3
 import statistics
 import subprocess
@@ -26,24 +25,7 @@ from pathlib import Path
 from appliance.backups.create import create_backup
 from appliance.settings import Settings
 from appliance.supervision.priority import lower_to_background_priority
-
-ROW_BYTES = 4096
-
-
-def build_database(path: Path, size_mb: int) -> None:
-    rows = size_mb * 1024 * 1024 // ROW_BYTES
-    chance = random.Random(7)
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body BLOB)")
-        for start in range(0, rows, 1000):
-            batch = [
-                # Half random, half repeated: compresses about 2:1, like chats.
-                (chance.randbytes(ROW_BYTES // 2) + b"a" * (ROW_BYTES // 2),)
-                for _ in range(min(1000, rows - start))
-            ]
-            connection.executemany("INSERT INTO notes (body) VALUES (?)", batch)
-            connection.commit()
+from tests.support.bulk_sqlite import add_bulk_table
 
 
 def stock_backup_seconds(database: Path, scratch: Path) -> float:
@@ -138,7 +120,7 @@ def main() -> None:
         settings = Settings(data_dir=scratch / "data")
         settings.data_dir.mkdir()
         database = settings.sqlite_database_path
-        build_database(database, args.size_mb)
+        add_bulk_table(database, args.size_mb)
         size = database.stat().st_size
         writer = Writer(database)
         # Our backups run as the scheduler and the backup command run them,

@@ -25,7 +25,7 @@ from app.db.migrations import upgrade_database
 from appliance.backups.create import create_backup
 from appliance.backups.restore import restore_backup
 from appliance.settings import Settings
-from benchmarks.backup import build_database
+from tests.support.bulk_sqlite import add_bulk_table
 
 
 def stock_restore_seconds(archive: Path, live: Path, scratch: Path) -> float:
@@ -68,7 +68,7 @@ def main() -> None:
         settings.data_dir.mkdir()
         database = settings.sqlite_database_path
         upgrade_database(settings)
-        build_database(database, args.size_mb)
+        add_bulk_table(database, args.size_mb)
         size = database.stat().st_size
         backup = create_backup(settings, trigger="benchmark")
         archive = settings.backup_path / backup.file

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from appliance.backups.archive import ZSTD_MAGIC
 from tests.support.admin_pages import (
     JWT_SECRET,
     account,
+    appliance_settings,
     bearer,
     open_admin_page,
     sign_in,
 )
 from tests.support.browser import PHONE, save_screenshot
+from tests.support.bulk_sqlite import add_bulk_table
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 RUN_TIMEOUT = 120_000
+MB = 1024 * 1024
+# Big enough that writing the archive outlasts a few of the page's 1 s
+# polls even on an idle machine (about 300 MB/s here), small enough to be
+# written in a few seconds.
+BIG_DATABASE_MB = 700
 
 
 @pytest.fixture
@@ -145,6 +156,125 @@ def test_a_downloaded_backup_uploaded_again_shows_in_the_list(
     expect(row).to_have_count(1)
     expect(row.locator(".badge")).to_have_text(["not verified"])
     expect(row).to_contain_text("Upload: ok")
+
+
+def record_progress_changes(page) -> None:
+    """Note every state of #backup-progress in `window.progressSeen`, so
+    the test sees what the page showed however briefly."""
+    page.evaluate(
+        """() => {
+          const box = document.getElementById("backup-progress");
+          const bar = box.querySelector("progress");
+          window.progressSeen = [];
+          const note = () => window.progressSeen.push({
+            hidden: box.hidden,
+            text: box.querySelector(".progress-text").textContent,
+            value: bar.getAttribute("value"),
+          });
+          new MutationObserver(note).observe(box, {
+            attributes: true, childList: true, characterData: true, subtree: true,
+          });
+        }"""
+    )
+
+
+def values_seen(page, text: str) -> list[float]:
+    states = page.evaluate("window.progressSeen")
+    return [
+        float(state["value"])
+        for state in states
+        if not state["hidden"] and state["text"].startswith(text) and state["value"]
+    ]
+
+
+def test_a_backup_of_a_big_database_shows_its_progress_rising(appliance, new_page):
+    add_bulk_table(appliance_settings(appliance).sqlite_database_path, BIG_DATABASE_MB)
+    page = new_page()
+    open_backups(page, appliance)
+    record_progress_changes(page)
+    progress = page.get_by_role("status").filter(has=page.locator("progress"))
+
+    page.get_by_role("button", name="Create a backup now").click()
+    expect(progress).to_be_visible(timeout=RUN_TIMEOUT)
+    expect(progress).to_have_id("backup-progress")
+    expect(progress).to_contain_text("Backup: writing the archive", timeout=RUN_TIMEOUT)
+    expect(page.get_by_role("button", name="Create a backup now")).to_be_disabled()
+    expect(page.locator("#backup-message")).to_contain_text(
+        "Backup ended: ok", timeout=RUN_TIMEOUT
+    )
+    expect(progress).to_be_hidden()
+
+    archive_values = values_seen(page, "Backup: writing the archive")
+    print(f"archive progress seen: {archive_values}")
+    assert len(set(archive_values)) >= 2, archive_values
+    assert archive_values == sorted(archive_values), archive_values
+    assert 0 <= archive_values[0] < archive_values[-1] <= 1, archive_values
+
+    # A create does not verify; the page's Verify does, with its own bar.
+    row = page.locator("#backup-list tr[data-id]")
+    expect(row).to_have_count(1)
+    expect(row.locator(".badge")).to_have_text(["not verified"])
+    row.get_by_role("button", name=re.compile("^Verify")).click()
+    expect(page.locator("#backup-message")).to_contain_text(
+        "Verification ended: ok", timeout=RUN_TIMEOUT
+    )
+    expect(row.locator(".badge.verified")).to_have_text("verified")
+    assert values_seen(page, "Verification: checking the archive")
+
+
+def throttle_uploads(page, bytes_per_second: int) -> None:
+    """Send request bodies no faster than this, as a slow link would: the
+    browser's own network emulation, so our code runs unchanged."""
+    session = page.context.new_cdp_session(page)
+    session.send("Network.enable")
+    session.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": bytes_per_second,
+        },
+    )
+
+
+def partial_uploads(appliance) -> list[Path]:
+    return list(appliance_settings(appliance).backup_path.glob(".tmp-upload-*"))
+
+
+def test_an_upload_cancelled_midway_says_so_and_leaves_no_file(
+    appliance, new_page, tmp_path
+):
+    archive = tmp_path / "slow.tar.zst"
+    archive.write_bytes(ZSTD_MAGIC + os.urandom(12 * MB))
+    page = new_page()
+    open_backups(page, appliance)
+    throttle_uploads(page, MB)
+
+    page.get_by_label("Backup archive to upload").set_input_files(archive)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    progress = page.locator("#backup-progress")
+    expect(progress).to_contain_text("Uploading slow.tar.zst:")
+    # The server has begun writing it: the cancel must clean up after it.
+    wait_until(
+        lambda: sum(path.stat().st_size for path in partial_uploads(appliance)) >= MB,
+        timeout=30,
+        message="part of the upload on the server's disk",
+    )
+    expect(page.get_by_role("button", name="Upload", exact=True)).to_be_disabled()
+    page.get_by_role("button", name="Cancel upload").click()
+
+    expect(page.locator("#backup-message")).to_have_text(
+        "Upload of slow.tar.zst cancelled; nothing of it was kept."
+    )
+    expect(progress).to_be_hidden()
+    expect(page.get_by_role("button", name="Upload", exact=True)).to_be_enabled()
+    wait_until(
+        lambda: partial_uploads(appliance) == [],
+        timeout=30,
+        message="the partial upload removed",
+    )
+    expect(page.locator("#backup-list")).to_contain_text("No backups yet.")
 
 
 def test_system_page_shows_running_workers_and_charted_samples(appliance, new_page):

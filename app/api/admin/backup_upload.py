@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from fastapi import APIRouter, Depends, Request, status
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from app.api.admin.backup_views import BackupOut
 from app.api.admin.backups import one_backup_view, run_refusals, settings_of
@@ -156,13 +157,29 @@ async def receive_archive(request: Request, settings: Settings) -> BackupRecord:
     intake = ArchiveIntake(settings.backup_path, progress)
     progress.start_phase("receive", int(length) if length.isdigit() else 0)
     try:
-        await write_body(request, intake)
+        await receive_body(request, intake)
         # Reads the whole archive again to reach its manifest: off the loop.
         return await run_in_threadpool(intake.finish)
     finally:
         # Also when the body passes the cap or the client goes away; not
         # awaited, so a cancelled request still removes its file.
         intake.discard()
+
+
+async def receive_body(request: Request, intake: ArchiveIntake) -> None:
+    try:
+        await write_body(request, intake)
+    except ClientDisconnect:
+        # The page's Cancel, or a dropped connection: no fault of ours, so
+        # one line, not a traceback. Nobody reads the answer.
+        logger.info(
+            "upload broken off after %d bytes; its file is removed",
+            intake.progress.done,
+        )
+        raise ApiError(
+            Problem.INVALID,
+            "the upload ended before the whole archive arrived; nothing was kept",
+        ) from None
 
 
 async def write_body(request: Request, intake: ArchiveIntake) -> None:

@@ -62,8 +62,10 @@ export class AdminApi {
   }
 
   // A file sent as the whole body with XMLHttpRequest, the one browser API
-  // that reports upload progress: `onProgress(sent, total)`.
-  upload(path, file, onProgress) {
+  // that reports upload progress: `onProgress(sent, total)`. Aborting
+  // `signal` breaks the request off; it then rejects with an AbortError,
+  // as fetch does.
+  upload(path, file, { onProgress = () => {}, signal } = {}) {
     return new Promise((resolve, reject) => {
       const request = new XMLHttpRequest();
       request.open("POST", BASE + path);
@@ -81,6 +83,13 @@ export class AdminApi {
         readJson(response).then(resolve, reject);
       });
       request.addEventListener("error", () => reject(new ApiError(0, "network")));
+      const cancelled = () => reject(new DOMException("upload cancelled", "AbortError"));
+      request.addEventListener("abort", cancelled);
+      if (signal?.aborted) {
+        cancelled();
+        return;
+      }
+      signal?.addEventListener("abort", () => request.abort(), { once: true });
       request.send(file);
     });
   }

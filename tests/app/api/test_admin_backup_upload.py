@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import tarfile
@@ -22,6 +23,7 @@ from appliance.backups.catalog import record_path
 from appliance.backups.create import create_backup
 from appliance.backups.journal import read_runs
 from appliance.backups.lock import backup_lock
+from appliance.backups.progress import read_progress
 from tests.app.api.conftest import BACKUPS
 from tests.support.accounts import signed_in_headers
 from tests.support.disks import small_tmpfs
@@ -298,3 +300,50 @@ def test_an_upload_goes_to_disk_as_it_arrives_not_into_memory(
 
 def partial_size(backup_dir: Path) -> int:
     return sum(path.stat().st_size for path in backup_dir.glob(".tmp-upload-*"))
+
+
+def send_part_of_an_upload(base_url: str, headers: dict, declared: int, part: bytes):
+    """Open an upload declaring `declared` bytes, send only `part` of them,
+    and return the still open socket: closing it is a browser's cancel."""
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=10)
+    head = [f"POST {UPLOAD} HTTP/1.1", f"Host: {host}:{port}"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    head.append(f"Content-Length: {declared}")
+    connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + part)
+    return connection
+
+
+def test_an_upload_broken_off_midway_leaves_no_file_and_frees_the_lock(
+    backup_api, uvicorn_worker, tmp_path
+):
+    base_url, _ = uvicorn_worker
+    headers = {**signed_in_headers(backup_api.settings, "admin"), **ARCHIVE_TYPE}
+    part = ZSTD_MAGIC + os.urandom(3 * MB)
+
+    connection = send_part_of_an_upload(base_url, headers, 64 * MB, part)
+    wait_until(
+        lambda: partial_size(backup_api.backup_dir) >= 2 * MB,
+        timeout=30,
+        message="the first part on disk",
+    )
+    connection.close()
+    wait_until(
+        lambda: backup_api.leftovers() == [],
+        timeout=30,
+        message="the partial upload removed",
+    )
+
+    progress = read_progress(backup_api.backup_dir)
+    assert (progress["kind"], progress["phase"], progress["finished"]) == (
+        "upload",
+        "failed",
+        True,
+    )
+    # The lock went with the request: the next upload is taken in.
+    backup_id, data = archive_taken_away(backup_api)
+    answer = httpx.post(f"{base_url}{UPLOAD}", headers=headers, content=data)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["id"] == backup_id
+    log = (tmp_path / "uvicorn.log").read_text()
+    assert "Traceback" not in log, log

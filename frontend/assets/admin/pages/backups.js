@@ -44,10 +44,14 @@ class BackupsPage {
     });
     this.progressText = el("p", { class: "progress-text" });
     this.progressBar = el("progress", { max: 1, value: 0, "aria-labelledby": "progress-label" });
+    this.cancelButton = el("button", { type: "button", id: "cancel-upload", text: t("backupUploadCancel") });
+    this.cancelButton.hidden = true;
+    this.cancelButton.addEventListener("click", () => this.uploadCancel?.abort());
     this.progressBox = el("div", { class: "run-progress", id: "backup-progress", role: "status" }, [
       el("span", { id: "progress-label", class: "visually-hidden", text: t("backupProgress") }),
       this.progressText,
       this.progressBar,
+      this.cancelButton,
     ]);
     this.progressBox.hidden = true;
     this.message = el("p", { id: "backup-message", "aria-live": "polite" });
@@ -271,18 +275,37 @@ class BackupsPage {
       return;
     }
     this.setBusy(true);
-    this.showProgress(t("backupUploading", { file: file.name }), 0, file.size);
+    this.uploadCancel = new AbortController();
+    this.cancelButton.hidden = false;
+    this.showUploadProgress(file, 0, file.size);
     try {
-      const backup = await this.api.upload("/backups/upload", file, (sent, total) =>
-        this.showProgress(t("backupUploading", { file: file.name }), sent, total));
+      const backup = await this.api.upload("/backups/upload", file, {
+        onProgress: (sent, total) => this.showUploadProgress(file, sent, total),
+        signal: this.uploadCancel.signal,
+      });
       this.say(t("backupUploaded", { id: backup.id }));
       this.fileInput.value = "";
     } catch (error) {
-      if (error.status !== 401) this.say(t("actionFailed", { reason: describeError(error) }), true);
+      if (error.name === "AbortError") this.say(t("backupUploadCancelled", { file: file.name }));
+      else if (error.status !== 401) this.say(t("actionFailed", { reason: describeError(error) }), true);
     }
+    this.uploadCancel = null;
+    this.cancelButton.hidden = true;
     this.progressBox.hidden = true;
     this.setBusy(false);
     this.refresh();
+  }
+
+  // Once the last byte is sent the server keeps the archive if it checks
+  // out, whatever the page does: Cancel would then promise what is untrue.
+  showUploadProgress(file, sent, total) {
+    const t = this.t;
+    if (sent < total) {
+      this.showProgress(t("backupUploading", { file: file.name }), sent, total);
+      return;
+    }
+    this.cancelButton.hidden = true;
+    this.showProgress(t("backupUploadChecking", { file: file.name }), 0, 0);
   }
 
   showProgress(text, done, total) {
@@ -295,7 +318,9 @@ class BackupsPage {
   }
 
   setBusy(busy) {
-    for (const button of this.container.querySelectorAll("button")) button.disabled = busy;
+    for (const button of this.container.querySelectorAll("button")) {
+      if (button !== this.cancelButton) button.disabled = busy;
+    }
     this.fileInput.disabled = busy;
   }
 
