@@ -27,7 +27,6 @@ from app.api.errors import install_error_handlers
 from app.api.guards import install_request_guards
 from app.api.metrics import install_metrics
 from app.api.ui import config as ui_config
-from app.chat.answering import finish_answers
 from app.chat.feed import MessageFeed
 from app.db.engine import dispose_engines
 from app.web.static import StaticUI
@@ -44,8 +43,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await warm_model_clients(app.state.settings)
     yield
     watcher.cancel()
-    # Answers whose customers hung up are still being made; store them first.
-    await finish_answers(app.state.settings.openai_timeout)
     await feed.stop()
     await close_model_clients()
     # Close pooled connections on a graceful stop, so PostgreSQL does not log

@@ -23,9 +23,8 @@ straight from the stored message to the model request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -266,47 +265,6 @@ def store_assistant_reply(
             body,
             answered_by=answered_by,
         )
-
-
-# Answers streamed to a customer run as tasks of their own, not inside the
-# request that asked: a customer whose connection drops mid-reply still gets
-# the whole answer stored, and sees it when their events stream reconnects.
-_answering: set[asyncio.Task] = set()
-
-
-def start_answer(
-    settings: Settings,
-    turn: CustomerTurn,
-    prompt: Prompt | None,
-    listener: Callable[[ReplyEvent | None], None],
-) -> asyncio.Task:
-    """Answer the turn in a task that outlives its listener; `listener` gets
-    each event as it comes, then None once the answer is over."""
-    task = asyncio.create_task(answer_to(settings, turn, prompt, listener))
-    _answering.add(task)
-    task.add_done_callback(_answering.discard)
-    return task
-
-
-async def answer_to(
-    settings: Settings,
-    turn: CustomerTurn,
-    prompt: Prompt | None,
-    listener: Callable[[ReplyEvent | None], None],
-) -> None:
-    try:
-        async for event in answer_customer(settings, turn, prompt):
-            listener(event)
-    except Exception:
-        logger.exception("conversation %s: answering failed", turn.conversation.id)
-    finally:
-        listener(None)
-
-
-async def finish_answers(timeout: float) -> None:
-    """Let answers still being made end (a stopping worker), `timeout` at most."""
-    if _answering:
-        await asyncio.wait(set(_answering), timeout=timeout)
 
 
 async def answer_in_background(

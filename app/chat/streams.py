@@ -7,20 +7,24 @@ conversation's messages commit in id order (see app.chat.service), so
 "everything after the last id I saw" is exact on reconnect.
 
 `reply_events` streams one answer as it is made, for a POST that asked for
-`text/event-stream`; the answer goes on if the customer hangs up.
+`text/event-stream`; sent as a `ReplyStream`, it goes on to the stored
+answer when the customer hangs up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from app.ai import Delta, Restart
-from app.chat.answering import Prompt, ReplyEvent, ReplyStored, start_answer
+from app.chat.answering import Prompt, ReplyEvent, ReplyStored, answer_customer
 from app.chat.feed import DROPPED, MessageFeed, Subscription
 from app.chat.service import (
     MAX_PAGE,
@@ -116,17 +120,38 @@ async def live_events(
 async def reply_events(
     settings: Settings, turn: CustomerTurn, prompt: Prompt | None = None
 ) -> AsyncIterator[str]:
-    """`stored` (the customer's message), then the answer's events.
-
-    The answer is made by its own task (start_answer): when the customer
-    hangs up, only this stream ends, and the answer is still stored. A
-    failed answer is logged there and ends the stream, never with an error.
-    """
+    """`stored` (the customer's message), then the answer's events."""
     yield sse("stored", message_json(turn.message), turn.message.id)
-    events: asyncio.Queue[ReplyEvent | None] = asyncio.Queue()
-    start_answer(settings, turn, prompt, events.put_nowait)
-    while (event := await events.get()) is not None:
-        yield reply_event(event)
+    try:
+        async for event in answer_customer(settings, turn, prompt):
+            yield reply_event(event)
+    except Exception:
+        # The message is stored and the events stream will show what follows;
+        # the customer gets a stream that ends, never an error.
+        logger.exception("conversation %s: reply stream failed", turn.conversation.id)
+
+
+class ReplyStream(StreamingResponse):
+    """A stream that runs to its end even when the client hangs up.
+
+    StreamingResponse cancels its body as soon as the client disconnects,
+    which for a reply would cancel the model request and lose the answer:
+    the customer who reconnects would find their question unanswered. Here
+    the body is never cancelled; what is sent after a hang-up is dropped,
+    and the answer is still stored and reaches the customer's events
+    stream. A stopping worker waits for it like any request in flight.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_while_heard(message: Message) -> None:
+            # uvicorn drops what is sent after a disconnect; a server on
+            # ASGI 2.4 raises OSError instead.
+            with contextlib.suppress(OSError):
+                await send(message)
+
+        await self.stream_response(send_while_heard)
+        if self.background is not None:
+            await self.background()
 
 
 def reply_event(event: ReplyEvent) -> str:

@@ -58,7 +58,13 @@ class ApplianceProcess:
             start_new_session=True,
         )
         if wait:
-            self.wait_ready(timeout)
+            try:
+                self.wait_ready(timeout)
+            except BaseException:
+                # Nobody holds a process that never came up: stop it here,
+                # or its supervisor goes on restarting workers unwatched.
+                self.stop()
+                raise
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:

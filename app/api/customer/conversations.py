@@ -31,7 +31,7 @@ from app.chat.service import (
     list_messages,
     start_conversation,
 )
-from app.chat.streams import conversation_events, reply_events
+from app.chat.streams import ReplyStream, conversation_events, reply_events
 from app.chat.views import message_json
 
 router = APIRouter(prefix="/api/v1/customer", tags=["customer chat"])
@@ -116,9 +116,7 @@ async def send_message(
         return JSONResponse(body, status_code=202)
     if "text/event-stream" in request.headers.get("accept", ""):
         events = reply_events(settings, turn, prompt)
-        return StreamingResponse(
-            events, media_type="text/event-stream", headers=SSE_HEADERS
-        )
+        return ReplyStream(events, media_type="text/event-stream", headers=SSE_HEADERS)
     background.add_task(answer_in_background, settings, turn, prompt)
     return JSONResponse(body, status_code=202, background=background)
 
