@@ -39,7 +39,9 @@ export class ConversationPane {
 
   build() {
     const t = this.t;
-    this.title = el("h2", { id: "conversation-title", text: t("conversationLabel", { id: this.id }) });
+    this.title = el("h2", {
+      id: "conversation-title", "data-page-start": true, text: t("conversationLabel", { id: this.id }),
+    });
     this.state = el("p", { class: "conversation-state", id: "conversation-state" });
     this.takeOverButton = this.action("take-over", t("takeOver"), "/take-over");
     this.resolveButton = this.action("resolve", t("resolve"), "/resolve");
