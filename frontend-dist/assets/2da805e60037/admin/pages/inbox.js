@@ -6,6 +6,7 @@ import { el } from "../../shared/dom.js";
 import { describeError } from "../chrome.js";
 import { ConversationPane } from "./conversation.js";
 import { formatTime, holderText } from "./describe.js";
+import { redrawKeepingFocus } from "./focus.js";
 
 const POLL_MS = 3000;
 const STATES = [
@@ -120,9 +121,9 @@ class Inbox {
       this.list.replaceChildren(el("li", { class: "empty", text: t("noConversations") }));
       return;
     }
-    this.list.replaceChildren(
+    redrawKeepingFocus(this.list, () => this.list.replaceChildren(
       ...conversations.map((conversation) => el("li", {}, [this.item(conversation)])),
-    );
+    ));
   }
 
   item(conversation) {
