@@ -49,6 +49,12 @@ export class AdminShell {
     const nav = el("nav", { class: "admin-nav", "aria-label": t("adminNav") }, [
       el("ul", {}, this.links.map((link) => el("li", {}, [link]))),
     ]);
+    // The link to the page already shown changes no hash; still go to it.
+    nav.addEventListener("click", (event) => {
+      if (event.target.closest("a")?.getAttribute("href") === location.hash) {
+        focusPageStart(this.main);
+      }
+    });
     this.bannerSlot = el("div", { class: "banner-slot", id: "banner" });
     this.main = el("main", { class: "admin-main", id: "page", tabindex: -1 });
     this.root.replaceChildren(
@@ -101,6 +107,7 @@ export class AdminShell {
     this.main.className = "admin-main";
     const view = found.page.render(this.main, context);
     this.shown = { path: found.path, view: asView(view) };
+    focusPageStart(this.main);
     this.banner.check();
   }
 
@@ -114,4 +121,15 @@ export class AdminShell {
     this.stopPage();
     this.banner?.stop();
   }
+}
+
+// A new page takes the focus to its heading: a keyboard or screen-reader
+// user then starts there, not on a link that was just redrawn (which
+// would leave the focus nowhere). A page may mark another start with
+// `data-page-start`, as an open conversation does.
+function focusPageStart(main) {
+  const start = main.querySelector("[data-page-start]") || main.querySelector("h1");
+  if (!start) return;
+  start.tabIndex = -1;
+  start.focus();
 }

@@ -42,16 +42,20 @@ export class ConversationPane {
 
   build() {
     const t = this.t;
-    this.title = el("h2", { id: "conversation-title", text: t("conversationLabel", { id: this.id }) });
+    this.title = el("h2", {
+      id: "conversation-title", "data-page-start": true, text: t("conversationLabel", { id: this.id }),
+    });
     this.state = el("p", { class: "conversation-state", id: "conversation-state" });
     this.takeOverButton = this.action("take-over", t("takeOver"), "/take-over");
     this.resolveButton = this.action("resolve", t("resolve"), "/resolve");
     this.reopenButton = this.action("reopen", t("reopen"), "/reopen");
     this.error = el("p", { class: "error", role: "alert", id: "conversation-error" });
     this.error.hidden = true;
-    this.log = el("ol", {
+    // As in the chat: the log scrolls and holds the list of messages.
+    this.list = el("ol", { class: "message-list" });
+    this.log = el("div", {
       class: "messages", role: "log", tabindex: 0, "aria-labelledby": "conversation-title",
-    });
+    }, [this.list]);
     this.input = el("textarea", { id: "reply", rows: 2, maxlength: 4000, placeholder: t("replyPlaceholder") });
     this.sendButton = el("button", { type: "submit", class: "primary", text: t("send") });
     this.hint = el("p", { class: "hint", id: "reply-hint", text: t("replyHint") });
@@ -157,8 +161,8 @@ export class ConversationPane {
       ]),
       el("p", { class: "body", text: message.body }),
     ]);
-    const later = [...this.log.children].find((other) => Number(other.dataset.id) > message.id);
-    this.log.insertBefore(node, later || null);
+    const later = [...this.list.children].find((other) => Number(other.dataset.id) > message.id);
+    this.list.insertBefore(node, later || null);
     if (!later) this.log.scrollTop = this.log.scrollHeight;
     this.showImages(node, message.attachment_ids || []);
   }

@@ -188,9 +188,15 @@ class SystemPage {
   }
 }
 
+// At phone width the rows are drawn as cards, as on the other admin pages
+// (a table that scrolled sideways there could not be scrolled by keyboard).
 function table(t, headerKeys, rows) {
-  return el("div", { class: "table-scroll" }, [el("table", { class: "data" }, [
-    el("thead", {}, [el("tr", {}, headerKeys.map((key) => el("th", { scope: "col", text: t(key) })))]),
+  const labels = headerKeys.map((key) => t(key));
+  for (const row of rows) {
+    [...row.cells].forEach((cell, index) => cell.setAttribute("data-label", labels[index]));
+  }
+  return el("div", { class: "table-scroll" }, [el("table", { class: "data stacked" }, [
+    el("thead", {}, [el("tr", {}, labels.map((label) => el("th", { scope: "col", text: label })))]),
     el("tbody", {}, rows),
   ])]);
 }

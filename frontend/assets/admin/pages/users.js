@@ -4,6 +4,7 @@
 import { el } from "../../shared/dom.js";
 import { readJson } from "../../shared/http.js";
 import { describeError } from "../chrome.js";
+import { redrawKeepingFocus } from "./focus.js";
 import { choice, field, say } from "./forms.js";
 import { formatDateTime } from "./units.js";
 
@@ -98,7 +99,8 @@ class UsersPage {
 
   showUsers(users) {
     const chosen = this.resetWho.value;
-    this.listBody.replaceChildren(...users.map((account) => this.userRow(account)));
+    redrawKeepingFocus(this.listBody, () =>
+      this.listBody.replaceChildren(...users.map((account) => this.userRow(account))));
     for (const row of this.listBody.rows) {
       [...row.cells].forEach((cell, index) => cell.setAttribute("data-label", this.labels[index]));
     }
@@ -113,7 +115,8 @@ class UsersPage {
     role.addEventListener("change", () => this.change(account, { role: role.value }));
     const toggleKey = account.is_active ? "userDeactivate" : "userActivate";
     const toggle = el("button", {
-      type: "button", "data-action": toggleKey, "aria-label": `${t(toggleKey)}: ${account.email}`, text: t(toggleKey),
+      type: "button", id: `active-${account.id}`, "data-action": toggleKey,
+      "aria-label": `${t(toggleKey)}: ${account.email}`, text: t(toggleKey),
     });
     toggle.addEventListener("click", () => this.change(account, { is_active: !account.is_active }));
     const you = account.id === this.user.id ? ` (${t("userYou")})` : "";

@@ -7,6 +7,7 @@ import { readJson } from "../../shared/http.js";
 import { describeError } from "../chrome.js";
 import { confirmRestore } from "./backup-restore.js";
 import { askToConfirm } from "./dialog.js";
+import { redrawKeepingFocus } from "./focus.js";
 import { formatBytes, formatDateTime, formatSeconds, wordFor } from "./units.js";
 
 const PROGRESS_MS = 1000;
@@ -148,7 +149,8 @@ class BackupsPage {
         outcomes.set(run.backup_id, run);
       }
     }
-    this.listBody.replaceChildren(...backups.map((backup) => this.backupRow(backup, outcomes.get(backup.id))));
+    redrawKeepingFocus(this.listBody, () => this.listBody.replaceChildren(
+      ...backups.map((backup) => this.backupRow(backup, outcomes.get(backup.id)))));
     labelCells(this.listBody);
   }
 

@@ -61,6 +61,8 @@ class AdminApp {
     this.language = code;
     saveLanguage(code);
     this.view?.render();
+    // The switch was drawn again in the new language; stay on it.
+    document.getElementById("language")?.focus();
   }
 }
 

@@ -9,6 +9,7 @@ import { el } from "../../shared/dom.js";
 import { describeError } from "../chrome.js";
 import { ConversationPane } from "./conversation.js";
 import { formatTime, holderText } from "./describe.js";
+import { redrawKeepingFocus } from "./focus.js";
 import { PAGE_SIZE, Pager, hashOf, lastPageOf, offsetOf, pageFromQuery, visit } from "./pager.js";
 
 const POLL_MS = 3000;
@@ -161,9 +162,9 @@ class Inbox {
       this.list.replaceChildren(el("li", { class: "empty", text: t("noConversations") }));
       return;
     }
-    this.list.replaceChildren(
+    redrawKeepingFocus(this.list, () => this.list.replaceChildren(
       ...conversations.map((conversation) => el("li", {}, [this.item(conversation)])),
-    );
+    ));
   }
 
   item(conversation) {

@@ -33,12 +33,15 @@ export class ChatView {
     this.notice = el("p", { class: "notice", role: "status", id: "notice" });
     this.notice.hidden = true;
     this.welcome = el("li", { class: "message assistant welcome" });
-    this.list = el("ol", { class: "messages", id: "messages", role: "log", tabindex: 0 }, [
-      this.welcome,
+    // The log scrolls (so it takes the focus, for arrow keys) and holds the
+    // list: a role on the <ol> itself would hide that it is a list.
+    this.list = el("ol", { class: "message-list" }, [this.welcome]);
+    this.log = el("div", { class: "messages", id: "messages", role: "log", tabindex: 0 }, [
+      this.list,
     ]);
     this.connection = el("p", { class: "connection", role: "status", id: "connection" });
     this.connection.hidden = true;
-    this.root.replaceChildren(header, this.notice, this.list, this.connection, this.buildComposer());
+    this.root.replaceChildren(header, this.notice, this.log, this.connection, this.buildComposer());
   }
 
   buildComposer() {
@@ -87,7 +90,7 @@ export class ChatView {
     this.language.parentElement.hidden = languages.length < 2;
     this.closeButton.textContent = t("close");
     this.newButton.textContent = t("newConversation");
-    this.list.setAttribute("aria-label", t("messages"));
+    this.log.setAttribute("aria-label", t("messages"));
     this.welcome.textContent = t("welcome");
     this.attachLabel.textContent = t("attach");
     this.messageLabel.textContent = t("messageLabel");
@@ -223,6 +226,6 @@ export class ChatView {
   }
 
   scrollToEnd() {
-    this.list.scrollTop = this.list.scrollHeight;
+    this.log.scrollTop = this.log.scrollHeight;
   }
 }

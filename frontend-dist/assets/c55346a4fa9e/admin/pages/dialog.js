@@ -22,6 +22,7 @@ export function askToConfirm(t, { title, body, confirmLabel, danger = false, blo
       ]),
     ]),
   ]);
+  dialog.addEventListener("keydown", (event) => keepTabInside(dialog, event));
   document.body.append(dialog);
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => {
@@ -32,4 +33,20 @@ export function askToConfirm(t, { title, body, confirmLabel, danger = false, blo
     dialog.showModal();
     dialog.querySelector("#dialog-cancel").focus();
   });
+}
+
+// A modal dialog makes the page behind it inert, but Tab from its last
+// button still leaves it, out of the page (to the browser's address bar);
+// round the focus back to the first, and Shift+Tab from the first to the
+// last.
+function keepTabInside(dialog, event) {
+  if (event.key !== "Tab") return;
+  const stops = [...dialog.querySelectorAll("button, input, select, textarea, a[href]")]
+    .filter((node) => !node.disabled && node.checkVisibility());
+  if (!stops.length) return;
+  const [first, last] = [stops[0], stops.at(-1)];
+  const edge = event.shiftKey ? first : last;
+  if (document.activeElement !== edge) return;
+  event.preventDefault();
+  (event.shiftKey ? last : first).focus();
 }
