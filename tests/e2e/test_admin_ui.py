@@ -96,6 +96,7 @@ def test_an_image_the_customer_sends_shows_in_both_views(appliance, new_page, tm
     image = agent.get_by_role("log").get_by_role("img", name="Image the customer sent")
     expect(image).to_have_count(1)
     assert shown_width(image) == 320
+    save_screenshot(agent, "admin-conversation-image-en-desktop")
     # Decoded, then let go of: the page keeps no blob: URL alive.
     assert image.evaluate(
         "img => fetch(img.src).then(() => 'kept', () => 'revoked')"

@@ -332,7 +332,6 @@ def test_widget_on_another_origin_opens_the_chat_unharmed_by_the_page(
         "host => host.getBoundingClientRect().width"
     )
     assert width > 40, "the page's CSS must not reach the bubble"
-    save_screenshot(page, "widget-en-desktop")
 
     frame.get_by_role("button", name="Close").click()
     expect(
@@ -342,3 +341,25 @@ def test_widget_on_another_origin_opens_the_chat_unharmed_by_the_page(
         "b => [getComputedStyle(b).fontSize, getComputedStyle(b).display]"
     )
     assert probe_before == probe_after == ["40px", "none"]
+
+
+def test_screenshots_of_the_widget(appliance, host_site, new_page):
+    # One appliance for the four: each page is its own browser context.
+    for language in ("zh", "en"):
+        (host_site.site / f"{language}.html").write_text(
+            HOST_PAGE.replace("{appliance}", appliance.base_url).replace(
+                'data-lang="en"', f'data-lang="{language}"'
+            )
+        )
+        for device in ("desktop", "phone"):
+            page = new_page(PHONE if device == "phone" else None)
+            page.goto(f"{host_site.origin}/{language}.html")
+            page.locator("customer-service-widget").get_by_role("button").click()
+            frame = page.frame_locator("iframe")
+            frame.get_by_role("textbox").fill("什么时候发货？")
+            frame.get_by_role("textbox").press("Enter")
+            expect(frame.locator(".message.assistant .body").last).to_have_text(ANSWER)
+            expect(frame.locator("html")).to_have_attribute(
+                "lang", re.compile(f"^{language}")
+            )
+            save_screenshot(page, f"widget-{language}-{device}")
