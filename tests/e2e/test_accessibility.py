@@ -10,11 +10,9 @@ whole module.
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -27,6 +25,7 @@ from tests.support.appliance_process import ApplianceProcess, appliance_env
 from tests.support.browser import PHONE
 from tests.support.commands import run_appliance
 from tests.support.fake_llm import FakeLLMServer
+from tests.support.host_site import host_site as serve_host_site
 
 pytestmark = pytest.mark.slow
 
@@ -40,23 +39,11 @@ HOST_PAGE = """<!doctype html>
 </body></html>"""
 
 
-class HostPage(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def host_site(tmp_path_factory) -> Iterator[ThreadingHTTPServer]:
     """Another loopback origin, serving a shop page that embeds the widget."""
-    site = tmp_path_factory.mktemp("site")
-    handler = functools.partial(HostPage, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.site = site
-    server.origin = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serve_host_site(tmp_path_factory.mktemp("site")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import signal
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -16,7 +14,8 @@ from playwright.sync_api import expect
 
 from appliance.settings import Settings
 from tests.support.accounts import signed_in_headers
-from tests.support.browser import PHONE, save_screenshot
+from tests.support.browser import PHONE, SCREENS, on_every_screen, save_screenshot
+from tests.support.host_site import host_site as serve_host_site
 from tests.support.images import jpeg
 from tests.support.tcp_proxy import CuttableProxy
 
@@ -26,24 +25,13 @@ JWT_SECRET = "e2e-web-ui-secret-that-is-long-enough-0123456789"
 ANSWER = "您好，我们通常在两天内发货。"
 
 
-class HostPage(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def host_site(tmp_path) -> Iterator[ThreadingHTTPServer]:
     """Another loopback origin, serving pages that embed the widget."""
     site = tmp_path / "site"
     site.mkdir()
-    handler = functools.partial(HostPage, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.site = site
-    server.origin = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serve_host_site(site) as server:
+        yield server
 
 
 @pytest.fixture
@@ -282,19 +270,16 @@ def test_the_language_switch_changes_the_page_and_is_remembered(appliance, new_p
     expect(page.get_by_label("语言")).to_have_value("zh")
 
 
-@pytest.mark.parametrize("language", ["zh", "en"])
-@pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_screenshots_of_the_chat(appliance, new_page, language, device):
-    page = new_page(PHONE if device == "phone" else None)
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.goto(f"{appliance.base_url}/?lang={language}")
-    question = "什么时候发货？" if language == "zh" else "When do you ship?"
-    ask(page, question)
-    expect(page.locator(".message.assistant .body").last).to_have_text(ANSWER)
-    expect(page.locator("html")).to_have_attribute("lang", re.compile(language))
-    save_screenshot(page, f"chat-{language}-{device}")
-    assert errors == [], "the page broke its CSP or failed a request"
+def test_screenshots_of_the_chat(appliance, new_page):
+    # One appliance for the four: each page is its own browser context.
+    for language, device, page, errors in on_every_screen(new_page):
+        page.goto(f"{appliance.base_url}/?lang={language}")
+        question = "什么时候发货？" if language == "zh" else "When do you ship?"
+        ask(page, question)
+        expect(page.locator(".message.assistant .body").last).to_have_text(ANSWER)
+        expect(page.locator("html")).to_have_attribute("lang", re.compile(language))
+        save_screenshot(page, f"chat-{language}-{device}")
+        assert errors == [], f"{language} {device}: the CSP or a request failed"
 
 
 HOST_PAGE = """<!doctype html>
@@ -344,22 +329,21 @@ def test_widget_on_another_origin_opens_the_chat_unharmed_by_the_page(
 
 
 def test_screenshots_of_the_widget(appliance, host_site, new_page):
-    # One appliance for the four: each page is its own browser context.
     for language in ("zh", "en"):
         (host_site.site / f"{language}.html").write_text(
             HOST_PAGE.replace("{appliance}", appliance.base_url).replace(
                 'data-lang="en"', f'data-lang="{language}"'
             )
         )
-        for device in ("desktop", "phone"):
-            page = new_page(PHONE if device == "phone" else None)
-            page.goto(f"{host_site.origin}/{language}.html")
-            page.locator("customer-service-widget").get_by_role("button").click()
-            frame = page.frame_locator("iframe")
-            frame.get_by_role("textbox").fill("什么时候发货？")
-            frame.get_by_role("textbox").press("Enter")
-            expect(frame.locator(".message.assistant .body").last).to_have_text(ANSWER)
-            expect(frame.locator("html")).to_have_attribute(
-                "lang", re.compile(f"^{language}")
-            )
-            save_screenshot(page, f"widget-{language}-{device}")
+    for language, device in SCREENS:
+        page = new_page(PHONE if device == "phone" else None)
+        page.goto(f"{host_site.origin}/{language}.html")
+        page.locator("customer-service-widget").get_by_role("button").click()
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("textbox").fill("什么时候发货？")
+        frame.get_by_role("textbox").press("Enter")
+        expect(frame.locator(".message.assistant .body").last).to_have_text(ANSWER)
+        expect(frame.locator("html")).to_have_attribute(
+            "lang", re.compile(f"^{language}")
+        )
+        save_screenshot(page, f"widget-{language}-{device}")

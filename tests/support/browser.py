@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# The screens every page is shot on: (language, device).
+SCREENS = [("zh", "desktop"), ("zh", "phone"), ("en", "desktop"), ("en", "phone")]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -67,3 +69,17 @@ def save_screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+def on_every_screen(new_page):
+    """For each of SCREENS, `(language, device, page, errors)`: a new page at
+    the device's width and the console errors it logs (a CSP refusal, a
+    failed request), for a test to assert empty."""
+    for language, device in SCREENS:
+        page = new_page(PHONE if device == "phone" else None)
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m, errors=errors: m.type == "error" and errors.append(m.text),
+        )
+        yield language, device, page, errors
